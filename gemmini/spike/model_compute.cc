@@ -1,0 +1,131 @@
+// PRELOAD and COMPUTE_PRELOADED / COMPUTE_ACCUMULATE on the DIM x DIM mesh.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "kernels.h"
+#include "model.h"
+#include "rounding.h"
+
+namespace gemmini {
+
+namespace {
+void require_spad(const char* what, const LocalOperand& op) {
+  if (!op.garbage() && (op.addr >> 29) != 0)
+    throw ModelError(std::string(what) + ": operand " + hex(op.addr) +
+                     " must be a scratchpad address (bits 31:29 clear)");
+}
+}  // namespace
+
+void Model::preload(uint64_t bd, uint64_t c) {
+  preload_bd_ = LocalOperand::decode(bd);
+  preload_c_ = LocalOperand::decode(c);
+  stats_.preload_ops++;
+}
+
+// Multiply A (as the mesh sees it: a_stride between rows, transposed if configured, zero
+// outside the rows x cols the operand names) into `out` with the DIM x DIM matrix `b`.
+void Model::mac_a(const LocalOperand& a, const int32_t b[DIM][DIM], int32_t out[DIM][DIM]) {
+  const int rows = std::min<int>(a.rows, DIM), cols = std::min<int>(a.cols, DIM);
+  if (a.garbage() || rows == 0 || cols == 0) return;
+  const uint64_t span = a_transpose_ ? cols : rows;
+  check_rows("COMPUTE (A)", false, a.addr, a.addr + uint64_t(a_stride_) * (span - 1));
+  if (!a_transpose_) {  // rows straight from the scratchpad
+    mac_tile(sp_row(a.addr), size_t(a_stride_) * DIM, rows, cols, b, out);
+    return;
+  }
+  int8_t at[DIM][DIM];
+  for (int i = 0; i < rows; ++i)
+    for (int k = 0; k < cols; ++k) at[i][k] = sp_row(a.addr + a_stride_ * k)[i];
+  mac_tile(&at[0][0], DIM, rows, cols, b, out);
+}
+
+void Model::compute(uint64_t a_raw, uint64_t bd_raw, bool new_weights) {
+  const LocalOperand a = LocalOperand::decode(a_raw), bd = LocalOperand::decode(bd_raw);
+  require_spad("COMPUTE (A)", a);
+  require_spad("COMPUTE (B/D)", bd);
+  stats_.compute_ops++;
+  const bool ws = mode_ == Dataflow::WS;
+  const LocalOperand& pre = preload_bd_;
+
+  if (new_weights) {  // load the preloaded matrix into the mesh
+    require_spad("PRELOAD (B/D)", pre);
+    const bool transpose = ws && b_transpose_;
+    const int rows = std::min<int>(pre.rows, DIM), cols = std::min<int>(pre.cols, DIM);
+    if (!pre.garbage() && rows > 0 && cols > 0)
+      check_rows("PRELOAD (B/D)", false, pre.addr, pre.addr + (transpose ? cols : rows) - 1);
+    std::memset(pe_, 0, sizeof pe_);
+    if (!pre.garbage()) {
+      for (int i = 0; i < rows; ++i) {
+        if (transpose) {
+          for (int j = 0; j < cols; ++j) pe_[i][j] = sp_row(pre.addr + j)[i];
+        } else {
+          const int8_t* src = sp_row(pre.addr + i);
+          for (int j = 0; j < cols; ++j) pe_[i][j] = src[j];
+        }
+      }
+    }
+    stats_.execute_cycles += DIM + stats_.timing.mesh_latency;
+  }
+
+  const int bd_rows = std::min<int>(bd.rows, DIM), bd_cols = std::min<int>(bd.cols, DIM);
+  int32_t results[DIM][DIM] = {};
+  if (ws) {  // D (bias) from the scratchpad seeds the results; the weights stay in pe_
+    if (!bd.garbage() && bd_rows > 0 && bd_cols > 0) {
+      check_rows("COMPUTE (D)", false, bd.addr, bd.addr + bd_rows - 1);
+      for (int i = 0; i < bd_rows; ++i)
+        for (int j = 0; j < bd_cols; ++j) results[i][j] = sp_row(bd.addr + i)[j];
+    }
+    mac_a(a, pe_, results);
+  } else {  // output-stationary: B streams through, the sums stay in pe_
+    int32_t b[DIM][DIM] = {};
+    if (!bd.garbage() && bd_rows > 0 && bd_cols > 0) {
+      const uint64_t span = b_transpose_ ? bd_cols : bd_rows;
+      check_rows("COMPUTE (B)", false, bd.addr, bd.addr + span - 1);
+      for (int k = 0; k < bd_rows; ++k)
+        for (int j = 0; j < bd_cols; ++j)
+          b[k][j] = sp_row(bd.addr + (b_transpose_ ? j : k))[b_transpose_ ? k : j];
+    }
+    mac_a(a, b, pe_);
+  }
+  stats_.macs_array += uint64_t(DIM) * DIM * DIM;
+  const uint64_t inner = std::min<int>(a.cols, DIM);
+  const uint64_t out_cols = ws ? std::min<int>(pre.cols, DIM) : bd_cols;
+  stats_.macs_useful += uint64_t(std::min<int>(a.rows, DIM)) * inner * out_cols;
+  stats_.execute_cycles += DIM;
+  write_output(ws ? results : pe_);
+}
+
+// Send a finished tile to the preloaded C address: the accumulator (overwrite or accumulate,
+// full 32 bits) or the scratchpad (rounding shift in OS mode, saturate, activation).
+void Model::write_output(const int32_t values[DIM][DIM]) {
+  const LocalOperand& c = preload_c_;
+  if (c.garbage()) return;
+  if (c.rows > DIM || c.cols > DIM)
+    throw ModelError("PRELOAD (C): " + std::to_string(c.rows) + "x" + std::to_string(c.cols) +
+                     " output exceeds DIM x DIM");
+  if (c.rows == 0 || c.cols == 0) return;
+  const uint32_t base = c.addr & 0x1FFFFFFF;
+  check_rows("PRELOAD (C)", c.is_acc(), base, base + uint64_t(c_stride_) * (c.rows - 1));
+  if (c.is_acc()) {
+    const bool add = c.accumulate();
+    for (int i = 0; i < c.rows; ++i) {
+      int32_t* row = acc_row(base + c_stride_ * i);
+      if (add) {  // unsigned: 32-bit wrap-around
+        for (int j = 0; j < c.cols; ++j)
+          row[j] = static_cast<int32_t>(static_cast<uint32_t>(row[j]) + values[i][j]);
+      } else {
+        std::memcpy(row, values[i], sizeof(int32_t) * c.cols);
+      }
+    }
+    return;
+  }
+  const unsigned shift = mode_ == Dataflow::OS ? sys_shift_ : 0;
+  for (int i = 0; i < c.rows; ++i) {
+    int8_t* row = sp_row(base + c_stride_ * i);
+    for (int j = 0; j < c.cols; ++j)
+      row[j] = activation(rounding_shift_to_elem(values[i][j], shift), sys_act_);
+  }
+}
+
+}  // namespace gemmini

@@ -1,0 +1,1 @@
+"""Building RISC-V ELFs with Debian's GCC + picolibc."""

@@ -1,0 +1,1 @@
+"""Running Spike (with our Gemmini extension) and Verilator; parsing their logs."""

@@ -1,0 +1,121 @@
+/* Helpers of upstream's include/gemmini_testutils.h that bare-metal test programs use
+ * (reference matmuls on DIM x DIM tiles, scaling, comparison, printing, rand, read_cycles),
+ * so such programs compile against this folder unchanged. Written for int8/int32 only. */
+#ifndef SRC_MAIN_C_GEMMINI_TESTUTILS_H
+#define SRC_MAIN_C_GEMMINI_TESTUTILS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gemmini.h"
+
+#ifdef BAREMETAL
+#undef assert
+#define assert(expr)                                                                          \
+  if (!(expr)) {                                                                              \
+    printf("Failed assertion: " #expr "\n  " __FILE__ ":%u\n", __LINE__);                     \
+    exit(1);                                                                                  \
+  }
+#endif
+
+#define GEMMINI_TU static __attribute__((unused))
+
+/* C_full = A * B + D on one tile, in 64 bits (upstream's reference). */
+GEMMINI_TU void matmul(elem_t A[DIM][DIM], elem_t B[DIM][DIM], elem_t D[DIM][DIM],
+                       full_t C_full[DIM][DIM]) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) {
+      full_t sum = D[r][c];
+      for (size_t k = 0; k < DIM; k++) sum += (full_t)A[r][k] * B[k][c];
+      C_full[r][c] = sum;
+    }
+}
+
+GEMMINI_TU void matmul_full(elem_t A[DIM][DIM], elem_t B[DIM][DIM], full_t D[DIM][DIM],
+                            full_t C_full[DIM][DIM]) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) {
+      full_t sum = D[r][c];
+      for (size_t k = 0; k < DIM; k++) sum += (full_t)A[r][k] * B[k][c];
+      C_full[r][c] = sum;
+    }
+}
+
+/* Scale each element down to elem_t as the accumulator's mvout does. */
+GEMMINI_TU void matscale(full_t full[DIM][DIM], elem_t out[DIM][DIM], acc_scale_t scale) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) {
+      const full_t y = ACC_SCALE(full[r][c], scale);
+      out[r][c] = y > elem_t_max ? elem_t_max : (y < elem_t_min ? elem_t_min : (elem_t)y);
+    }
+}
+
+GEMMINI_TU void matrelu(elem_t in[DIM][DIM], elem_t out[DIM][DIM]) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) out[r][c] = in[r][c] > 0 ? in[r][c] : 0;
+}
+
+GEMMINI_TU void transpose(elem_t in[DIM][DIM], elem_t out[DIM][DIM]) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) out[c][r] = in[r][c];
+}
+
+/* A small deterministic generator replacing libc's rand, as upstream's does (weak: a program
+ * may still define its own). */
+__attribute__((weak)) int rand(void) {
+  static uint32_t state = 777;
+  state = state * 1664525u + 1013904223u;
+  return (int)(state >> 24);
+}
+
+GEMMINI_TU void printMatrix(elem_t m[DIM][DIM]) {
+  for (size_t i = 0; i < DIM; ++i) {
+    for (size_t j = 0; j < DIM; ++j) printf("%d ", m[i][j]);
+    printf("\n");
+  }
+}
+
+GEMMINI_TU void printMatrixAcc(acc_t m[DIM][DIM]) {
+  for (size_t i = 0; i < DIM; ++i) {
+    for (size_t j = 0; j < DIM; ++j) printf("%d ", (int)m[i][j]);
+    printf("\n");
+  }
+}
+
+GEMMINI_TU int is_equal(elem_t x[DIM][DIM], elem_t y[DIM][DIM]) {
+  for (size_t i = 0; i < DIM; ++i)
+    for (size_t j = 0; j < DIM; ++j)
+      if (x[i][j] != y[i][j]) return 0;
+  return 1;
+}
+
+GEMMINI_TU int is_equal_transposed(elem_t x[DIM][DIM], elem_t y[DIM][DIM]) {
+  for (size_t i = 0; i < DIM; ++i)
+    for (size_t j = 0; j < DIM; ++j)
+      if (x[i][j] != y[j][i]) return 0;
+  return 1;
+}
+
+/* 1 when the first dim_i x dim_j elements of two 2-D arrays are equal (GNU statement expr). */
+#define MAT_IS_EQUAL(dim_i, dim_j, x, y)                                                      \
+  ({                                                                                          \
+    int mat_equal_ = 1;                                                                       \
+    for (size_t i_ = 0; i_ < (dim_i) && mat_equal_; i_++)                                     \
+      for (size_t j_ = 0; j_ < (dim_j); ++j_)                                                 \
+        if ((x)[i_][j_] != (y)[i_][j_]) {                                                     \
+          mat_equal_ = 0;                                                                     \
+          break;                                                                              \
+        }                                                                                     \
+    mat_equal_;                                                                               \
+  })
+
+/* Cycles since reset. Upstream reads `cycle` (rdcycle), which Spike only allows with Zicntr;
+ * our bare-metal programs run in machine mode, where `mcycle` is always there. */
+GEMMINI_TU uint64_t read_cycles(void) {
+  uint64_t cycles;
+  asm volatile("csrr %0, mcycle" : "=r"(cycles));
+  return cycles;
+}
+
+#endif /* SRC_MAIN_C_GEMMINI_TESTUTILS_H */

@@ -1,0 +1,166 @@
+/* One ELF for every ISA test case: pytest writes a case (a header of 64 int32 words plus the
+ * input arrays) over the initial contents of `ivit_case` in a copy of the ELF, Spike runs it,
+ * and the program prints
+ *   STATS cycles=<n> instret=<n>   (around the kernel, `repeats` times)
+ *   OUT <hex>                      (the output buffer, 64 bytes a line, when dump is set)
+ * and exits 0, or prints "CASE-ERROR <why>" and exits 2 on a malformed case.
+ *
+ * Kinds: 1 matmul (tiled_matmul_auto), 2 conv (tiled_conv_auto), 3 resadd (tiled_resadd_auto),
+ * 4 script (low-level instruction sequence through the gemmini.h macros).
+ * Word layout: see src/ivit_gemmini/gemmini/case_blob.py, the only writer of cases. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "counters.h"
+#include "gemmini.h"
+
+#define CASE_BYTES (2u << 20)
+#define OUT_BYTES (1u << 20)
+#define CASE_MAGIC 0x54474956u /* "IVGT" */
+
+/* Initialised (so its bytes are in the ELF file to patch), not const and not static (the compiler
+ * must not assume the contents it sees here), and placed with the read-only data so the start-up
+ * code does not copy 2 MiB from flash to RAM (Spike's memory is writable everywhere). */
+uint8_t ivit_case[CASE_BYTES]
+    __attribute__((section(".rodata.ivit_case"), aligned(64), used)) = {1};
+static uint8_t out_buf[OUT_BYTES] __attribute__((aligned(64)));
+
+enum { W_MAGIC, W_KIND, W_DATAFLOW, W_REPEATS, W_DUMP_BYTES, W_PARAMS = 8 };
+
+static const int32_t *words(void) { return (const int32_t *)ivit_case; }
+static int32_t P(int i) { return words()[W_PARAMS + i]; }
+static float PF(int i) {
+  const int32_t w = P(i);
+  float f;
+  memcpy(&f, &w, sizeof f);
+  return f;
+}
+static const void *at(int32_t offset) { return offset < 0 ? NULL : ivit_case + offset; }
+
+static int fail(const char *why) {
+  printf("CASE-ERROR %s\n", why);
+  return 2;
+}
+
+static void run_matmul(enum tiled_matmul_type_t df) {
+  /* params: I J K sA sB sD sC A_scale B_scale D_scale act scale rep_bias tA tB full_C low_D
+   *         A_off B_off D_off */
+  tiled_matmul_auto((size_t)P(0), (size_t)P(1), (size_t)P(2), at(P(17)), at(P(18)), at(P(19)),
+                    out_buf, (size_t)P(3), (size_t)P(4), (size_t)P(5), (size_t)P(6), PF(7),
+                    PF(8), P(9), P(10), PF(11), 0, P(12), P(13), P(14), P(15), P(16), 0, df);
+}
+
+static void run_conv(enum tiled_matmul_type_t df) {
+  /* params: batch in_rows in_cols in_chs out_chs out_rows out_cols stride in_dil k_dil pad
+   *         kdim wrot180 t_out_1203 t_in_3120 t_w_1203 t_w_0132 act scale pool_size
+   *         pool_stride pool_pad in_off w_off bias_off */
+  tiled_conv_auto(P(0), P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9), P(10), P(11),
+                  P(12), P(13), P(14), P(15), P(16), at(P(22)), at(P(23)), at(P(24)),
+                  (elem_t *)out_buf, P(17), PF(18), P(19), P(20), P(21), df);
+}
+
+static void run_resadd(enum tiled_matmul_type_t df) {
+  /* params: I J A_scale B_scale C_scale relu A_off B_off */
+  tiled_resadd_auto((size_t)P(0), (size_t)P(1), PF(2), PF(3), PF(4), at(P(6)), at(P(7)),
+                    (elem_t *)out_buf, P(5), df);
+}
+
+/* A script: params[0] = number of ops, params[1] = offset of the ops, 8 words each: opcode and
+ * up to 7 arguments. DRAM operands are offsets: into the case for mvin, into the output buffer
+ * for mvout. */
+static int run_script(void) {
+  const int32_t *op = (const int32_t *)(ivit_case + P(1));
+  for (int n = P(0); n > 0; n--, op += 8) {
+    const uint32_t a1 = (uint32_t)op[1], a2 = (uint32_t)op[2], a3 = (uint32_t)op[3];
+    const uint32_t a4 = (uint32_t)op[4], a5 = (uint32_t)op[5], a6 = (uint32_t)op[6];
+    float f;
+    switch (op[0]) {
+      case 1: /* config_ld: id stride scale_bits shrunk block_stride */
+        memcpy(&f, &op[3], sizeof f);
+        gemmini_extended4_config_ld(a2, f, a4, a5, a1);
+        break;
+      case 2: /* config_st: stride act scale_bits */
+        memcpy(&f, &op[3], sizeof f);
+        gemmini_extended_config_st(a1, a2, f);
+        break;
+      case 3: /* config_ex: dataflow act a_transpose b_transpose shift */
+        gemmini_extended_config_ex(a1, a2, a5, 1, a3, a4);
+        break;
+      case 4: /* mvin: unit case_offset local cols rows */
+        if (a1 == 0) {
+          gemmini_extended_mvin(ivit_case + a2, a3, a4, a5);
+        } else if (a1 == 1) {
+          gemmini_extended_mvin2(ivit_case + a2, a3, a4, a5);
+        } else {
+          gemmini_extended_mvin3(ivit_case + a2, a3, a4, a5);
+        }
+        break;
+      case 5: /* mvout: out_offset local cols rows */
+        gemmini_extended_mvout(out_buf + a1, a2, a3, a4);
+        break;
+      case 6: /* preload: bd c bd_cols bd_rows c_cols c_rows */
+        gemmini_extended_preload(a1, a2, a3, a4, a5, a6);
+        break;
+      case 7: /* compute_preloaded: a bd a_cols a_rows bd_cols bd_rows */
+        gemmini_extended_compute_preloaded(a1, a2, a3, a4, a5, a6);
+        break;
+      case 8: /* compute_accumulated */
+        gemmini_extended_compute_accumulated(a1, a2, a3, a4, a5, a6);
+        break;
+      case 9:
+        gemmini_fence();
+        break;
+      case 10:
+        gemmini_flush(0);
+        break;
+      default:
+        return fail("unknown script op");
+    }
+  }
+  gemmini_fence();
+  return 0;
+}
+
+static void dump(uint32_t bytes) {
+  static const char hex[] = "0123456789abcdef";
+  char line[4 + 128 + 2];
+  for (uint32_t at = 0; at < bytes; at += 64) {
+    const uint32_t n = bytes - at < 64 ? bytes - at : 64;
+    memcpy(line, "OUT ", 4);
+    for (uint32_t i = 0; i < n; i++) {
+      line[4 + 2 * i] = hex[out_buf[at + i] >> 4];
+      line[5 + 2 * i] = hex[out_buf[at + i] & 15];
+    }
+    line[4 + 2 * n] = '\n';
+    line[5 + 2 * n] = 0;
+    fputs(line, stdout);
+  }
+}
+
+int main(void) {
+  if ((uint32_t)words()[W_MAGIC] != CASE_MAGIC) return fail("no case written into ivit_case");
+  const int kind = words()[W_KIND];
+  const enum tiled_matmul_type_t df = (enum tiled_matmul_type_t)words()[W_DATAFLOW];
+  const uint32_t dump_bytes = (uint32_t)words()[W_DUMP_BYTES];
+  if (dump_bytes > OUT_BYTES) return fail("dump larger than the output buffer");
+  const uint64_t c0 = ivit_read_cycles(), i0 = ivit_read_instret();
+  for (int r = 0; r < words()[W_REPEATS]; r++) {
+    if (kind == 1) {
+      run_matmul(df);
+    } else if (kind == 2) {
+      run_conv(df);
+    } else if (kind == 3) {
+      run_resadd(df);
+    } else if (kind == 4) {
+      if (run_script() != 0) return 2;
+    } else {
+      return fail("unknown kind");
+    }
+  }
+  const uint64_t c1 = ivit_read_cycles(), i1 = ivit_read_instret();
+  printf("STATS cycles=%llu instret=%llu\n", (unsigned long long)(c1 - c0),
+         (unsigned long long)(i1 - i0));
+  dump(dump_bytes);
+  return 0;
+}

@@ -1,0 +1,205 @@
+"""`ivit-infer`: top-5 of one image on a simulated Gemmini, for users of the seed's
+`run_inference_spike.py`.
+
+It does not run anything itself: it writes a small config into the output folder and asks the
+project's Snakemake workflow for that image's logits on the chosen simulator, so every stage
+(params, model library, ELF, simulation) is cached there and a second image only re-links and
+re-simulates. Then it prints the seed's block (`Top-5 Predictions:` / `  1. Class 282: tiger cat`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ivit_gemmini.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SIMULATORS = ("spike", "verilator")
+DEFAULT_OUTPUT = Path("ivit-infer-out")
+DEFAULT_TIMEOUT_S = 1800.0
+LOG_NAME = "ivit-infer.log"
+
+DESCRIPTION = """\
+Classify one image with the I-ViT integer model on a simulated Gemmini accelerator and print its
+top-5 classes. Runs the project's Snakemake workflow (checkpoint -> integer params -> Gemmini C
+model library -> RISC-V ELF -> simulator) in --output-dir, so repeated runs reuse every stage
+that has not changed: a new image costs one link and one simulation."""
+
+EPILOG = """\
+example:
+  ivit-infer --image cat.jpg --checkpoint checkpoints/checkpoint.pth.tar
+output files (under --output-dir):
+  results/logits/<simulator>/<image>.npy   int64 logits at the manifest's logit scale
+  results/logs/<simulator>/<image>.log     the simulator's full log
+  results/stats/<simulator>/<image>.json   instructions, wall time, Gemmini statistics
+  ivit-infer.log                           the workflow's own output"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ivit-infer", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--image", required=True, type=Path,
+        help="the image to classify (JPEG, PNG, ...); it is resized and centre-cropped as DeiT "
+             "expects, then quantized to int8 on the host",
+    )
+    parser.add_argument(
+        "--checkpoint", default="demo",
+        help="the I-ViT QAT checkpoint (.pth / .pth.tar, loaded with weights_only=True); "
+             "'demo' (default) builds a seeded random DeiT-tiny whose predictions mean nothing",
+    )
+    parser.add_argument(
+        "--simulator", choices=SIMULATORS, default="spike",
+        help="spike (default): Spike with this project's Gemmini extension, built on first use; "
+             "verilator: a Chipyard Verilator simulator given by --verilator-binary",
+    )
+    parser.add_argument(
+        "--verilator-binary", type=Path, default=None,
+        help="with --simulator verilator: the simulator-chipyard.harness-<Config> executable",
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, default=DEFAULT_OUTPUT,
+        help=f"folder for the workflow's results and caches (default: {DEFAULT_OUTPUT}); reuse "
+             "it to skip stages that are already built",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+        help=f"wall-clock limit of the simulation (default: {DEFAULT_TIMEOUT_S:g} s); a run "
+             "that exceeds it fails with a clear message and leaves no logits",
+    )
+    parser.add_argument(
+        "--cores", type=int, default=os.cpu_count() or 1,
+        help="cores the workflow may use for independent jobs (default: all)",
+    )
+    parser.add_argument(
+        "--class-names", default=None, metavar="FILE",
+        help="text file with one class name per line (default: ImageNet's names for a "
+             "1000-class model, else 'class N')",
+    )
+    return parser
+
+
+def image_id(image: Path) -> str:
+    """The workflow's id for `image` (its sanitised file stem)."""
+    from ivit_gemmini.model.images import find_images
+
+    return next(iter(find_images([str(image)])))
+
+
+def write_config(args: argparse.Namespace, out_dir: Path) -> Path:
+    """The workflow config for this one image: the repository's defaults plus the options."""
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    checkpoint = args.checkpoint
+    if checkpoint != "demo":
+        checkpoint = str(Path(checkpoint).resolve())
+    config.update(checkpoint=checkpoint, images=[str(args.image.resolve())],
+                  backends=[args.simulator])
+    if args.class_names is not None:
+        config["class_names"] = str(Path(args.class_names).resolve())
+    config[args.simulator]["timeout_s"] = args.timeout
+    if args.simulator == "verilator":
+        config["verilator"]["simulator"] = str(args.verilator_binary.resolve())
+    path = out_dir / "ivit-infer.config.yaml"
+    from ivit_gemmini.io import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def check_args(args: argparse.Namespace) -> None:
+    if not args.image.is_file():
+        raise UserError(f"--image {args.image} does not exist: give an image file")
+    if args.checkpoint != "demo" and not Path(args.checkpoint).is_file():
+        raise UserError(f"--checkpoint {args.checkpoint} does not exist: give a checkpoint file "
+                        "or 'demo'")
+    if args.timeout <= 0:
+        raise UserError(f"--timeout {args.timeout:g} must be a positive number of seconds")
+    if args.simulator == "verilator" and args.verilator_binary is None:
+        raise UserError("--simulator verilator needs --verilator-binary "
+                        "(a Chipyard simulator-chipyard.harness-<Config> executable)")
+    if args.cores < 1:
+        raise UserError(f"--cores {args.cores} must be at least 1")
+
+
+def snakemake_command(config: Path, out_dir: Path, target: str, cores: int) -> list[str]:
+    return [
+        sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"),
+        "--directory", str(out_dir), "--configfile", str(config), "--cores", str(cores),
+        target,
+    ]
+
+
+def run_workflow(cmd: list[str], log: Path) -> None:
+    """Run Snakemake with its output in `log`; on failure raise its `error:` lines as one."""
+    with open(log, "w", encoding="utf-8") as fh:
+        result = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        text = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        errors = [ln.strip() for ln in text if ln.strip().startswith("error:")]
+        reason = errors[-1].removeprefix("error:").strip() if errors else "see the log"
+        raise UserError(f"the workflow failed: {reason} (full log: {log})")
+
+
+def format_top5(logits: list[int], names: list[str], k: int = 5) -> str:
+    """The seed's block: `Top-5 Predictions:` then `  1. Class 282: tiger cat` lines."""
+    from ivit_gemmini.evaluate.topk import topk
+
+    lines = [f"Top-{k} Predictions:"]
+    for rank, cls in enumerate(topk(logits, k), start=1):
+        lines.append(f"  {rank}. Class {cls}: {names[cls]}")
+    return "\n".join(lines)
+
+
+def infer(args: argparse.Namespace) -> str:
+    """Run the workflow for the image and return the text to print."""
+    import numpy as np
+
+    from ivit_gemmini.evaluate.class_names import resolve_class_names
+
+    check_args(args)
+    out_dir = args.output_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    image = image_id(args.image)
+    config = write_config(args, out_dir)
+    target = f"results/logits/{args.simulator}/{image}.npy"
+    print(f"ivit-infer: running the workflow for {image} on {args.simulator} in {out_dir} "
+          f"(log: {out_dir / LOG_NAME})", file=sys.stderr)
+    run_workflow(snakemake_command(config, out_dir, target, args.cores), out_dir / LOG_NAME)
+
+    logits = np.load(out_dir / target, allow_pickle=False).tolist()
+    manifest = json.loads((out_dir / "results/model/manifest.json").read_text(encoding="utf-8"))
+    names = resolve_class_names(args.class_names, int(manifest["arch"]["num_classes"]))
+    text = format_top5(logits, names)
+    stats_path = out_dir / f"results/stats/{args.simulator}/{image}.json"
+    if stats_path.is_file():
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        total = stats.get("kernels", {}).get("total", {})
+        if "instret" in total:
+            text += (f"\n({args.simulator}: {total['instret']:,} instructions retired, "
+                     f"{stats.get('wall_s', 0.0):.2f} s simulation wall time)")
+    if args.checkpoint == "demo":
+        text += "\n(demo checkpoint: random weights, the classes mean nothing)"
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        print(infer(args))
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""The `spike` backend for one image: run its ELF, keep the log, parse it, write the logits.
+
+Order matters: the log is written first (also after a timeout, with what Spike printed until
+then), the statistics next, and the logits last, only when the run is complete and parsed.
+A trap, a timeout, a missing marker or a cut log raises a one-line `UserError` and leaves no
+logits file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ivit_gemmini.errors import UserError
+from ivit_gemmini.evaluate.logits import save_logits
+from ivit_gemmini.io import atomic_path, atomic_write_text
+from ivit_gemmini.simulate import spike
+from ivit_gemmini.simulate.prediction_log import PredictionLog, parse_prediction_log
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode("utf-8", "replace")
+
+
+def write_run_log(path: Path, stdout: str, stderr: str, header: str) -> None:
+    """The kept Spike log: the command line, then stdout, then stderr."""
+    atomic_write_text(path, f"# {header}\n{stdout}\n# --- spike stderr ---\n{stderr}")
+
+
+def run_spike_logged(elf: Path, extension: Path | None, timeout_s: float,
+                     log_path: Path) -> tuple[spike.SpikeRun, dict[str, Any]]:
+    """Run `elf` on Spike; always keep the log at `log_path`; raise UserError on any failure.
+
+    Returns the checked run and the Gemmini extension's statistics (empty without one).
+    """
+    if not Path(elf).is_file():
+        raise UserError(f"ELF {elf} does not exist: run build_firmware_elf first")
+    cmd = spike.spike_command(Path(elf), extension)
+    with tempfile.TemporaryDirectory(prefix="ivit-spike-") as tmp:
+        stats_path = Path(tmp) / "gemmini_stats.json"
+        env = dict(os.environ, GEMMINI_STATS=str(stats_path))
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
+                                  env=env, check=False)
+        except subprocess.TimeoutExpired as exc:
+            write_run_log(log_path, _text(exc.stdout), _text(exc.stderr),
+                          f"TIMEOUT after {timeout_s:g} s: {' '.join(cmd)}")
+            raise UserError(
+                f"spike timed out after {timeout_s:g} s on {Path(elf).name} (log: {log_path}): "
+                "raise config spike.timeout_s or look for an endless loop"
+            ) from None
+        wall = time.monotonic() - start
+        write_run_log(log_path, proc.stdout, proc.stderr,
+                      f"exit {proc.returncode} after {wall:.3f} s: {' '.join(cmd)}")
+        stats: dict[str, Any] = {}
+        if stats_path.is_file():
+            stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    try:
+        run = spike.check_run(Path(elf), proc.stdout, proc.stderr, proc.returncode, wall, stats)
+    except UserError as err:
+        raise UserError(f"{err} (log: {log_path})") from None
+    return run, stats
+
+
+def run_spike_image(
+    elf: Path,
+    extension: Path | None,
+    *,
+    timeout_s: float,
+    log_path: Path,
+    logits_path: Path,
+    stats_path: Path,
+    num_classes: int | None = None,
+) -> PredictionLog:
+    """The whole `run_spike` rule: log, statistics JSON, then logits."""
+    run, gemmini_stats = run_spike_logged(Path(elf), extension, timeout_s, Path(log_path))
+    block = parse_prediction_log(run.stdout, source=f"spike log {log_path}",
+                                 num_classes=num_classes)
+    stats = {
+        "elf": str(elf),
+        "wall_s": run.wall_s,
+        "kernels": block.counters_json(),
+        "steps": block.steps_json(),
+        "gemmini": gemmini_stats,
+    }
+    atomic_write_text(stats_path, json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    save_logits(logits_path, block.logits)
+    return block
+
+
+def run_spike_stage(elf: str, extension: str, manifest: str, *, timeout_s: float,
+                    log_path: str, logits_path: str, stats_path: str) -> None:
+    """The `run_spike` rule: sizes from the manifest, then `run_spike_image`."""
+    arch = json.loads(Path(manifest).read_text(encoding="utf-8"))["arch"]
+    block = run_spike_image(Path(elf), Path(extension), timeout_s=float(timeout_s),
+                            log_path=Path(log_path), logits_path=Path(logits_path),
+                            stats_path=Path(stats_path), num_classes=int(arch["num_classes"]))
+    total = block.counters["total"]
+    print(f"spike {Path(elf).name}: top-5 {block.top}, {total.instret} instructions",
+          file=sys.stderr)
+
+
+def install_extension(cache_dir: str, out: str) -> Path:
+    """Build the extension into `cache_dir` (reused when its sources are unchanged) and copy
+    it to `out`, the fixed path the workflow's rules depend on."""
+    built = spike.build_extension(Path(cache_dir))
+    with atomic_path(out) as tmp:
+        shutil.copyfile(built, tmp)
+    return Path(out)

@@ -1,0 +1,90 @@
+"""The firmware and Spike rules inside Snakemake, on the stand-in model archive (a TEST DOUBLE
+of the compile stage's model.tar): logits equal numpy's, a second image only re-links, and a
+timeout fails the rule with one line, the Spike log kept and no logits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from firmware_helpers import CLASSES, make_standin_archive, random_input, standin_golden
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = ["build_model_library", "build_firmware_elf", "run_spike", "build_spike_extension"]
+
+pytestmark = pytest.mark.slow
+
+
+def _add_image(work: Path, name: str, seed: int) -> None:
+    (work / "images").mkdir(parents=True, exist_ok=True)
+    (work / "images" / f"{name}.png").write_bytes(b"only its name is used by these rules")
+    inputs = work / "results" / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    random_input(seed).tofile(inputs / f"{name}.bin")
+
+
+def _workdir(work: Path, images: list[str], timeout_s: float = 120,
+             archive_defines: str = "") -> Path:
+    """A results tree as the model and compile stages would leave it, and a config for it."""
+    make_standin_archive(work / "results/build/default/model.tar", extra_config=archive_defines)
+    manifest = {"arch": {"num_classes": CLASSES, "in_chans": 3, "image_size": 8}}
+    (work / "results/model").mkdir(parents=True, exist_ok=True)
+    (work / "results/model/manifest.json").write_text(json.dumps(manifest))
+    for seed, name in enumerate(images):
+        _add_image(work, name, seed)
+    _write_config(work, images, timeout_s)
+    return work
+
+
+def _write_config(work: Path, images: list[str], timeout_s: float) -> None:
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config.update(images=[str(work / "images" / f"{n}.png") for n in images], backends=["spike"])
+    config["spike"]["timeout_s"] = timeout_s
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def _snakemake(work: Path, *targets: str) -> subprocess.CompletedProcess[str]:
+    # --allowed-rules: the model and compile stages' outputs are given, only ours may run.
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+           str(work), "--configfile", str(work / "config.yaml"), "--cores", "2",
+           "--allowed-rules", *RULES, "--", *targets]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900)
+
+
+def test_spike_rules_produce_exact_logits_and_relink_only(tmp_path: Path) -> None:
+    work = _workdir(tmp_path, ["first"])
+    run = _snakemake(work, "results/logits/spike/first.npy")
+    assert run.returncode == 0, run.stderr[-3000:]
+    logits = np.load(work / "results/logits/spike/first.npy")
+    assert logits.tolist() == standin_golden(random_input(0)).tolist()
+    assert "IVIT-DONE status=0" in (work / "results/logs/spike/first.log").read_text()
+    stats = json.loads((work / "results/stats/spike/first.json").read_text())
+    assert stats["kernels"]["total"]["instret"] > 0
+
+    library = work / "results/build/default/libmodel.a"
+    built_at = library.stat().st_mtime_ns
+    _add_image(work, "second", 1)
+    _write_config(work, ["first", "second"], 120)
+    run = _snakemake(work, "results/logits/spike/second.npy")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert library.stat().st_mtime_ns == built_at
+    assert "rule build_model_library" not in run.stderr
+    assert "rule build_firmware_elf" in run.stderr
+    second = np.load(work / "results/logits/spike/second.npy")
+    assert second.tolist() == standin_golden(random_input(1)).tolist()
+
+
+def test_timeout_fails_rule_keeps_log_and_writes_no_logits(tmp_path: Path) -> None:
+    work = _workdir(tmp_path, ["stuck"], timeout_s=1, archive_defines="#define STANDIN_HANG 1\n")
+    run = _snakemake(work, "results/logits/spike/stuck.npy")
+    assert run.returncode != 0
+    assert "error: spike timed out after 1 s on stuck.elf" in run.stderr
+    assert not (work / "results/logits/spike/stuck.npy").exists()
+    assert "TIMEOUT" in (work / "results/logs/spike/stuck.log").read_text()
+    assert os.path.getsize(work / "logs/run_spike/stuck.log") > 0

@@ -3,6 +3,8 @@
 # after a complete, parsed prediction block.
 
 
+from ivit_gemmini.simulate.resources import slurm_runtime_minutes
+
 register_backend("spike")
 
 
@@ -45,6 +47,10 @@ rule run_spike:
         spike="results/logs/spike/{image}.log",
     benchmark:
         "results/benchmarks/run_spike/{image}.tsv"
+    resources:
+        runtime=slurm_runtime_minutes(config["spike"]["timeout_s"]),
+        mem_mb=config["spike"]["mem_mb"],
+        cpus_per_task=1,
     params:
         timeout_s=config["spike"]["timeout_s"],
     script:

@@ -1,0 +1,51 @@
+# The two commands: `make demo` and `make test`. Both install what is missing first (a no-op
+# when nothing changed), see scripts/setup.sh.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/config.yaml
+PYTEST_ARGS ?=
+# Debian 12 packages the project needs (add yours here; setup installs only missing ones).
+DEB_PACKAGES := python3 python3-venv \
+	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf device-tree-compiler \
+	munge slurmctld slurmd slurm-client
+
+.PHONY: setup demo test lint dry-run report clean paper
+
+setup:
+	@VENV=$(VENV) scripts/setup.sh $(DEB_PACKAGES)
+
+demo: setup
+	$(BIN)/snakemake --cores all --configfile $(CONFIG)
+	@cat results/tables/predictions.md results/tables/agreement.md
+
+# pytest exits 5 when it collects no tests; make treats that as a failure, as it should.
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+dry-run: setup
+	$(BIN)/snakemake --dry-run --cores all --configfile $(CONFIG)
+
+# The paper's tables and figures (config/paper.yaml: QAT on scikit-learn's digits, its test set
+# on every backend) in $(PAPER_DIR)/results/paper/, bundled into $(PAPER_DIR)/results/report.html.
+# A working folder of its own, so that `make demo` and `make paper` never overwrite each
+# other's model and both stay cached.
+PAPER_CONFIG ?= config/paper.yaml
+PAPER_DIR ?= runs/paper
+PAPER_SMK = $(BIN)/snakemake paper --cores all --directory $(PAPER_DIR) \
+	--snakefile $(abspath Snakefile) --configfile $(abspath $(PAPER_CONFIG))
+paper: setup
+	$(PAPER_SMK)
+	$(PAPER_SMK) --report results/report.html
+	@cat $(PAPER_DIR)/results/paper/accuracy.md $(PAPER_DIR)/results/paper/verification.md
+
+report: setup
+	$(BIN)/snakemake --cores all --configfile $(CONFIG) --report results/report.html
+
+clean:
+	rm -rf results logs .snakemake

@@ -1,0 +1,1 @@
+"""Evaluation: host reference backends, top-k, prediction and agreement tables."""

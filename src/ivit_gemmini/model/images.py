@@ -1,0 +1,172 @@
+"""Input images: finding them, loading them safely, DeiT preprocessing, int8 input files.
+
+An image id is the sanitised file stem; it names every per-image file downstream
+(`results/inputs/{image}.bin`, `results/logits/{backend}/{image}.npy`). torch/timm are imported
+inside the functions that need them so that Snakemake can import this module cheaply at parse
+time to learn the image ids.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ivit_gemmini.errors import UserError
+from ivit_gemmini.io import atomic_path
+
+if TYPE_CHECKING:
+    import torch
+
+# scikit-image's CC0 sample photographs (shipped with the package, never downloaded).
+DEMO_IMAGES: tuple[str, ...] = ("chelsea", "coffee", "astronaut", "rocket")
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+# DeiT's evaluation transform: resize the shorter side to image_size / 0.875, then centre-crop.
+DEIT_CROP_PCT = 0.875
+ID_PATTERN = r"[A-Za-z0-9_]+"
+# ImageNet normalization (timm's IMAGENET_DEFAULT_MEAN / IMAGENET_DEFAULT_STD).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def sanitise_id(stem: str) -> str:
+    """A file stem as an image id: letters, digits and underscores only."""
+    clean = re.sub(r"[^A-Za-z0-9_]+", "_", stem).strip("_")
+    return clean or "image"
+
+
+def assign_ids(paths: Iterable[Path]) -> dict[str, Path]:
+    """Map unique image ids to paths, in order; a repeated stem gets `_2`, `_3`, ..."""
+    ids: dict[str, Path] = {}
+    for path in paths:
+        base = sanitise_id(path.stem)
+        image_id, n = base, 1
+        while image_id in ids:
+            n += 1
+            image_id = f"{base}_{n}"
+        ids[image_id] = path
+    return ids
+
+
+def find_images(spec: str | Sequence[str], base_dir: Path = Path(".")) -> dict[str, Path]:
+    """Resolve the config's `images` (a folder, one file or a list of files) to {id: path}.
+
+    Relative paths are taken from `base_dir`. Raises UserError for anything missing.
+    """
+    entries = [spec] if isinstance(spec, str) else list(spec)
+    if not entries:
+        raise UserError("config 'images' is an empty list: give image files, a folder or 'demo'")
+    paths: list[Path] = []
+    for entry in entries:
+        path = Path(entry).expanduser()
+        path = path if path.is_absolute() else base_dir / path
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise UserError(f"image folder {path} holds no .jpg/.png/... files: add images "
+                                "or point config 'images' elsewhere")
+            paths.extend(found)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise UserError(f"image not found: {path} (fix config 'images')")
+    return assign_ids(paths)
+
+
+def load_image(path: str | Path) -> Image.Image:
+    """Open and fully decode an image as RGB; one-line UserError if it is missing or broken."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"image not found: {path} (fix config 'images')")
+    try:
+        with Image.open(path) as img:
+            img.load()  # decode now: a truncated file fails here, not later
+            return img.convert("RGB")
+    except UnidentifiedImageError:
+        raise UserError(f"not an image file: {path} (use JPEG or PNG)") from None
+    except Image.DecompressionBombError:
+        raise UserError(f"image {path} has too many pixels to be a photograph: shrink it") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise UserError(f"image {path} is truncated or corrupt ({err}): replace the file") from None
+
+
+def preprocess(img: Image.Image, image_size: int) -> torch.Tensor:
+    """DeiT evaluation preprocessing -> float tensor (3, image_size, image_size).
+
+    The transform timm's `create_transform(is_training=False, crop_pct=0.875,
+    interpolation="bicubic")` builds, from torchvision directly (importing timm costs seconds
+    in every job): resize the shorter side to floor(image_size / 0.875) (bicubic, antialiased),
+    centre crop, scale to [0, 1], normalize with ImageNet mean/std. A test checks it equals timm's.
+    """
+    from torchvision import transforms as T
+
+    transform = T.Compose([
+        T.Resize(math.floor(image_size / DEIT_CROP_PCT), interpolation=T.InterpolationMode.BICUBIC),
+        T.CenterCrop(image_size),
+        T.ToTensor(),
+        T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+    ])
+    return transform(img)
+
+
+def load_preprocessed(paths: Sequence[Path], image_size: int) -> torch.Tensor:
+    """Load and preprocess several images into one batch (B, 3, image_size, image_size)."""
+    import torch
+
+    return torch.stack([preprocess(load_image(p), image_size) for p in paths])
+
+
+def export_demo_images(out_dir: str | Path) -> list[Path]:
+    """Write scikit-image's demo photographs as `out_dir/{id}.png`; return the paths."""
+    from skimage import data
+
+    out = Path(out_dir)
+    written = []
+    for name in DEMO_IMAGES:
+        pixels = np.asarray(getattr(data, name)(), dtype=np.uint8)
+        path = out / f"{name}.png"
+        with atomic_path(path) as tmp:
+            Image.fromarray(pixels).convert("RGB").save(tmp, format="PNG")
+        written.append(path)
+    return written
+
+
+def write_input(path: str | Path, image_int8: np.ndarray) -> None:
+    """Write an int8 (C, H, W) array as raw bytes in C order (the ELF takes the same bytes)."""
+    arr = np.ascontiguousarray(image_int8)
+    if arr.dtype != np.int8 or arr.ndim != 3:
+        raise ValueError(f"expected an int8 (C, H, W) array, got {arr.dtype} {arr.shape}")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(arr.tobytes(order="C"))
+
+
+def read_input(path: str | Path, in_chans: int, image_size: int) -> np.ndarray:
+    """Read `results/inputs/{image}.bin` back as int8 (in_chans, image_size, image_size)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    want = in_chans * image_size * image_size
+    if len(raw) != want:
+        raise UserError(f"input file {path} has {len(raw)} bytes, expected {want} for a "
+                        f"{in_chans}x{image_size}x{image_size} image: delete it and rerun")
+    return np.frombuffer(raw, dtype=np.int8).reshape(in_chans, image_size, image_size).copy()
+
+
+def quantize_image(image_path: str | Path, params_npz: str | Path, manifest: str | Path,
+                   out: str | Path) -> None:
+    """The `quantize_image` stage: image file -> preprocessed -> int8 at the input scale."""
+    from ivit_gemmini.model.fakequant import quantize_input
+    from ivit_gemmini.model.params import load_params
+
+    params = load_params(Path(params_npz), Path(manifest))
+    arch = params.arch
+    if arch.in_chans != 3:
+        raise UserError(f"the checkpoint expects {arch.in_chans} input channels; images are RGB")
+    x = preprocess(load_image(image_path), arch.image_size)
+    q = np.asarray(quantize_input(x, params.input_scale))
+    write_input(out, q.astype(np.int8, copy=False).reshape(3, arch.image_size, arch.image_size))

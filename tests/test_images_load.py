@@ -1,0 +1,128 @@
+"""Image stage: finding, loading (bad files give one-line errors), ids, demo export, input files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ivit_gemmini.errors import UserError
+from ivit_gemmini.model import images
+
+
+def _png(path: Path, size=(40, 30), mode="RGB") -> Path:
+    rng = np.random.default_rng(0)
+    channels = {"RGB": 3, "RGBA": 4}.get(mode)
+    shape = (size[1], size[0], channels) if channels else (size[1], size[0])
+    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(path)
+    return path
+
+
+def test_load_image_missing_file_is_one_line(tmp_path):
+    with pytest.raises(UserError, match="image not found") as err:
+        images.load_image(tmp_path / "nope.jpg")
+    assert "\n" not in str(err.value)
+
+
+def test_load_image_not_an_image(tmp_path):
+    bad = tmp_path / "cat.jpg"
+    bad.write_text("this is not a JPEG")
+    with pytest.raises(UserError, match="not an image file") as err:
+        images.load_image(bad)
+    assert "\n" not in str(err.value)
+
+
+def test_load_image_truncated(tmp_path):
+    good = tmp_path / "full.jpg"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+        good, quality=95)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="truncated or corrupt") as err:
+        images.load_image(cut)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA"])
+def test_load_image_converts_to_rgb(tmp_path, mode):
+    img = images.load_image(_png(tmp_path / "x.png", mode=mode))
+    assert img.mode == "RGB" and img.size == (40, 30)
+
+
+def test_sanitise_and_unique_ids(tmp_path):
+    paths = [Path("a/My Cat!.jpg"), Path("b/My Cat!.png"), Path("c/My_Cat.jpg"), Path("d/+++.png")]
+    ids = images.assign_ids(paths)
+    assert list(ids) == ["My_Cat", "My_Cat_2", "My_Cat_3", "image"]
+    assert ids["My_Cat_2"] == Path("b/My Cat!.png")
+
+
+def test_find_images_folder_list_and_errors(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    _png(folder / "b.png")
+    _png(folder / "a.PNG")
+    (folder / "notes.txt").write_text("skip me")
+    assert list(images.find_images(str(folder))) == ["a", "b"]
+    assert list(images.find_images(["imgs/b.png"], base_dir=tmp_path)) == ["b"]
+    with pytest.raises(UserError, match="image not found"):
+        images.find_images(["imgs/zzz.png"], base_dir=tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="holds no"):
+        images.find_images(str(empty))
+
+
+def _reference_preprocess(img: Image.Image, size: int) -> np.ndarray:
+    """DeiT eval preprocessing written out with PIL + numpy (independent of timm)."""
+    w, h = img.size
+    short = int(size / 0.875)
+    nw, nh = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
+    resized = img.resize((nw, nh), Image.BICUBIC)
+    top, left = int(round((nh - size) / 2.0)), int(round((nw - size) / 2.0))
+    arr = np.asarray(resized, dtype=np.float32)[top : top + size, left : left + size] / 255.0
+    mean = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+    std = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+    return ((arr - mean) / std).transpose(2, 0, 1)
+
+
+@pytest.mark.parametrize("size,image_size", [((451, 300), 224), ((300, 451), 224), ((50, 40), 32)])
+def test_preprocess_matches_deit_eval(tmp_path, size, image_size):
+    img = images.load_image(_png(tmp_path / "x.png", size=size))
+    got = images.preprocess(img, image_size).numpy()
+    assert got.shape == (3, image_size, image_size)
+    np.testing.assert_allclose(got, _reference_preprocess(img, image_size), atol=1e-5)
+
+
+def test_preprocess_is_timms_deit_eval_transform(tmp_path):
+    from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, create_transform
+
+    assert (images.IMAGENET_MEAN, images.IMAGENET_STD) == (IMAGENET_DEFAULT_MEAN,
+                                                          IMAGENET_DEFAULT_STD)
+    img = images.load_image(_png(tmp_path / "x.png", size=(333, 250)))
+    timm_t = create_transform(input_size=224, is_training=False, crop_pct=0.875,
+                              interpolation="bicubic")
+    assert bool((timm_t(img) == images.preprocess(img, 224)).all())
+
+
+def test_export_demo_images_are_skimage_photos(tmp_path):
+    from skimage import data
+
+    paths = images.export_demo_images(tmp_path / "demo")
+    assert [p.stem for p in paths] == ["chelsea", "coffee", "astronaut", "rocket"]
+    for p in paths:
+        np.testing.assert_array_equal(np.asarray(Image.open(p)), getattr(data, p.stem)())
+    assert not list((tmp_path / "demo").glob(".*tmp"))
+
+
+def test_input_file_roundtrip_and_size_check(tmp_path):
+    values = [(i * 37) % 256 - 128 for i in range(3 * 8 * 8)]
+    arr = np.array(values, dtype=np.int8).reshape(3, 8, 8)
+    images.write_input(tmp_path / "x.bin", arr)
+    # raw int8, C order (channel, row, column): the bytes are the values mod 256 in that order
+    assert (tmp_path / "x.bin").read_bytes() == bytes(v % 256 for v in values)
+    np.testing.assert_array_equal(images.read_input(tmp_path / "x.bin", 3, 8), arr)
+    with pytest.raises(UserError, match="expected 3072"):
+        images.read_input(tmp_path / "x.bin", 3, 32)

@@ -1,0 +1,128 @@
+# Config validation, wildcard constraints and the input functions every stage uses.
+# Logic that grows beyond a few lines belongs in the ivit_gemmini package, not here.
+import sys
+from pathlib import Path
+
+from ivit_gemmini.config import load_schema, validate_config
+from ivit_gemmini.errors import UserError
+from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
+from ivit_gemmini.paper.dataset import dataset_images
+
+# Backends whose logits some rule can produce; each stage registers the ones it implements.
+AVAILABLE_BACKENDS = []
+
+
+wildcard_constraints:
+    image=ID_PATTERN,
+    backend="[a-z][a-z0-9-]*",
+
+
+# With profiles/slurm only the simulations (run_spike, run_verilator) become SLURM jobs; every
+# other rule runs on the submitting host. A new rule belongs here unless it simulates
+# (tests/test_verilator_workflow.py checks that this list names every other rule).
+localrules:
+    all,
+    model_only,
+    tables,
+    export_demo_images,
+    make_demo_checkpoint,
+    export_params,
+    quantize_image,
+    run_torch_int,
+    run_torch_fakequant,
+    build_model_library,
+    build_firmware_elf,
+    build_spike_extension,
+    tabulate_predictions,
+    compute_agreement,
+
+
+def register_backend(name):
+    """Called by a stage .smk that has a rule writing results/logits/<name>/{image}.npy."""
+    AVAILABLE_BACKENDS.append(name)
+
+
+def check_backends():
+    """After all includes: every configured backend must have a rule (one line if not)."""
+    missing = [b for b in config["backends"] if b not in AVAILABLE_BACKENDS]
+    if missing:
+        sys.exit(
+            f"error: backend(s) {', '.join(missing)} are not available in this workflow yet "
+            f"(available: {', '.join(AVAILABLE_BACKENDS)}); fix config 'backends'"
+        )
+
+
+def is_demo_checkpoint():
+    return config["checkpoint"] == "demo"
+
+
+def is_digits_checkpoint():
+    """checkpoint "digits": the QAT model that report.smk trains on scikit-learn's digits."""
+    return config["checkpoint"] == "digits"
+
+
+def get_checkpoint():
+    """The checkpoint file: the generated demo one, the trained digits one, or the user's."""
+    if is_demo_checkpoint():
+        return "results/model/demo_checkpoint.pth"
+    if is_digits_checkpoint():
+        return "results/paper/digits/checkpoint.pth"
+    return config["checkpoint"]
+
+
+def get_image_source(wildcards):
+    return IMAGES[wildcards.image]
+
+
+def get_logits(backends=None):
+    """Logit files of the given backends (default: the configured ones) for every image."""
+    return expand(
+        "results/logits/{backend}/{image}.npy",
+        backend=config["backends"] if backends is None else backends,
+        image=IMAGES,
+    )
+
+
+def get_model_output():
+    return ["results/model/params.npz", "results/model/manifest.json"] + expand(
+        "results/inputs/{image}.bin", image=IMAGES
+    )
+
+
+def get_table_output():
+    return [
+        "results/tables/predictions.csv",
+        "results/tables/predictions.md",
+        "results/tables/agreement.csv",
+        "results/tables/agreement.md",
+    ]
+
+
+def get_final_output():
+    """Everything `rule all` builds; later stages (report) append their targets here."""
+    return get_model_output() + get_table_output()
+
+
+try:
+    validate_config(
+        config,
+        load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"),
+    )
+    # A `dataset:` source (paper tables) replaces `images`; see ivit_gemmini.paper.dataset.
+    IMAGES = dataset_images(config["dataset"])
+    if IMAGES is not None:
+        pass
+    elif config["images"] == "demo":
+        IMAGES = {name: f"results/images/demo/{name}.png" for name in DEMO_IMAGES}
+    else:
+        IMAGES = {k: str(p) for k, p in find_images(config["images"]).items()}
+    if (
+        not is_demo_checkpoint()
+        and not is_digits_checkpoint()
+        and not Path(config["checkpoint"]).is_file()
+    ):
+        raise UserError(
+            f"checkpoint not found: {config['checkpoint']} (fix config 'checkpoint' or use 'demo')"
+        )
+except UserError as err:
+    sys.exit(f"error: {err}")

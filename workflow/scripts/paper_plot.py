@@ -1,0 +1,12 @@
+"""Snakemake shim: one paper figure (params.kind) from its table or stats file."""
+# ruff: noqa: F821  (`snakemake` is injected by the script directive)
+from ivit_gemmini.cli import run_stage
+from ivit_gemmini.paper import figures
+
+kind, src, out = snakemake.params.kind, snakemake.input[0], snakemake.output[0]
+if kind == "agreement":
+    run_stage(snakemake.log[0], figures.agreement_heatmap, src, snakemake.params.backends, out)
+elif kind == "accuracy":
+    run_stage(snakemake.log[0], figures.accuracy_bars, src, out)
+else:
+    run_stage(snakemake.log[0], figures.layer_costs, src, out)

@@ -13,18 +13,15 @@ try:
     )
 except UserError as err:
     sys.exit(f"error: {err}")
-
-
-def get_verilator_simulator(wildcards):
-    """The simulator binary as an input, so a rebuilt simulator reruns the stage."""
-    return [] if VERILATOR_SIMULATOR is None else [str(VERILATOR_SIMULATOR)]
+# The simulator binary is an input, so a rebuilt simulator reruns the stage.
+VERILATOR_INPUT = [] if VERILATOR_SIMULATOR is None else [str(VERILATOR_SIMULATOR)]
 
 
 rule run_verilator:
     input:
         elf=get_firmware_elf,
         manifest="results/model/manifest.json",
-        simulator=get_verilator_simulator,
+        simulator=VERILATOR_INPUT,
     output:
         logits="results/logits/verilator/{image}.npy",
         stats="results/stats/verilator/{image}.json",
@@ -33,6 +30,8 @@ rule run_verilator:
         verilator="results/logs/verilator/{image}.log",
     benchmark:
         "results/benchmarks/run_verilator/{image}.tsv"
+    conda:
+        "../../envs/verilator.yaml"
     resources:
         runtime=slurm_runtime_minutes(config["verilator"]["timeout_s"]),
         mem_mb=config["verilator"]["mem_mb"],

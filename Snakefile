@@ -14,6 +14,8 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/model.smk"
+include: "workflow/rules/gemmini.smk"
+include: "workflow/rules/compile.smk"
 include: "workflow/rules/firmware.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/verilator.smk"

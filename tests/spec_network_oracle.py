@@ -7,7 +7,6 @@ so that a wrong reshape, head split or transpose in `ivit_gemmini.spec.network` 
 from __future__ import annotations
 
 import numpy as np
-
 import spec_oracle as oracle
 
 

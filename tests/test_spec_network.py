@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import spec_network_oracle
 import torch
 
 from ivit_gemmini.errors import UserError
@@ -13,8 +14,6 @@ from ivit_gemmini.model.demo import make_demo_checkpoint
 from ivit_gemmini.model.fakequant import quantize_input
 from ivit_gemmini.model.params import export_params, load_params
 from ivit_gemmini.spec.network import forward_int
-
-import spec_network_oracle
 
 ONE_BLOCK = Architecture(depth=1, dim=24, num_heads=3, mlp_hidden=40, patch_size=4,
                          image_size=16, num_classes=7)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
+import spec_oracle as oracle
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivit_gemmini.spec import ops
-
-import spec_oracle as oracle
 
 int32s = st.integers(-(2**31), 2**31 - 1)
 multipliers = st.one_of(st.integers(2**30, 2**31 - 1), st.integers(-(2**31) + 1, -(2**30)),

@@ -19,7 +19,7 @@ def test_defaults_fill_every_key(schema, repo):
     config: dict = {}
     validate_config(config, schema)
     assert config["checkpoint"] == "demo" and config["images"] == "demo"
-    assert config["backends"] == ["torch-int", "torch-fakequant"]
+    assert config["backends"] == ["torch-int", "torch-fakequant", "tvm-cpu", "spike"]
     assert config["agreement"] == {"on_mismatch": "fail"}
     assert config["gemmini"]["dim"] == 16 and config["verilator"]["simulator"] is None
     # the shipped config is exactly the defaults, spelled out

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ivit_gemmini.config import load_schema, validate_config
 from ivit_gemmini.errors import UserError
+from ivit_gemmini.firmware.elf import firmware_dependencies, library_dependencies
 from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
 from ivit_gemmini.paper.dataset import dataset_images
 
@@ -30,6 +31,7 @@ localrules:
     quantize_image,
     run_torch_int,
     run_torch_fakequant,
+    write_gemmini_params,
     build_model_library,
     build_firmware_elf,
     build_spike_extension,
@@ -100,7 +102,7 @@ def get_table_output():
 
 def get_final_output():
     """Everything `rule all` builds; later stages (report) append their targets here."""
-    return get_model_output() + get_table_output()
+    return get_model_output() + ["results/model/graph.py"] + get_table_output()
 
 
 try:
@@ -126,3 +128,25 @@ try:
         )
 except UserError as err:
     sys.exit(f"error: {err}")
+
+
+def get_build_config():
+    """Name of the Gemmini build configuration: the model library and ELFs are cached per
+    configuration under results/build/<name>/ and results/elf/<name>/."""
+    g = config["gemmini"]
+    return f"dim{g['dim']}_sp{g['bank_num']}x{g['bank_rows']}_acc{g['acc_rows']}"
+
+
+def get_firmware_elf(wildcards):
+    return f"results/elf/{get_build_config()}/{wildcards.image}.elf"
+
+
+def get_spike_extension_sources():
+    """Every file the extension build reads (repository paths, so they work from any --directory)."""
+    root = Path(workflow.basedir) / "gemmini"
+    files = [p for p in (root / "spike").iterdir() if p.suffix in (".cc", ".h")]
+    files += [
+        root / "include" / "gemmini_params.h",
+        root / "isa" / "gemmini_commands.h",
+    ]
+    return sorted(str(p) for p in files if p.is_file())

@@ -8,26 +8,20 @@ from ivit_gemmini.simulate.resources import slurm_runtime_minutes
 register_backend("spike")
 
 
-def get_spike_extension_sources():
-    """Every file the extension build reads (repository paths, so they work from any --directory)."""
-    root = Path(workflow.basedir) / "gemmini"
-    files = [p for p in (root / "spike").iterdir() if p.suffix in (".cc", ".h")]
-    files += [
-        root / "include" / "gemmini_params.h",
-        root / "isa" / "gemmini_commands.h",
-    ]
-    return sorted(str(p) for p in files if p.is_file())
-
-
 rule build_spike_extension:
     input:
-        get_spike_extension_sources(),
+        sources=get_spike_extension_sources(),
+        params="results/build/{config}/include/gemmini_params.h",
     output:
-        "results/build/spike/libgemmini.so",
+        "results/build/{config}/libgemmini.so",
     log:
-        "logs/build_spike_extension/build_spike_extension.log",
+        "logs/build_spike_extension/{config}.log",
     benchmark:
-        "results/benchmarks/build_spike_extension/build_spike_extension.tsv"
+        "results/benchmarks/build_spike_extension/{config}.tsv"
+    wildcard_constraints:
+        config="[A-Za-z0-9_.-]+",
+    conda:
+        "../../envs/simulate.yaml"
     params:
         cache_dir=str(Path(workflow.basedir) / "build" / "spike"),
     script:
@@ -37,7 +31,7 @@ rule build_spike_extension:
 rule run_spike:
     input:
         elf=get_firmware_elf,
-        extension="results/build/spike/libgemmini.so",
+        extension=f"results/build/{get_build_config()}/libgemmini.so",
         manifest="results/model/manifest.json",
     output:
         logits="results/logits/spike/{image}.npy",
@@ -47,6 +41,8 @@ rule run_spike:
         spike="results/logs/spike/{image}.log",
     benchmark:
         "results/benchmarks/run_spike/{image}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
     resources:
         runtime=slurm_runtime_minutes(config["spike"]["timeout_s"]),
         mem_mb=config["spike"]["mem_mb"],

@@ -247,9 +247,8 @@ def export_params(ckpt: Any, npz_path: Path, manifest_path: Path) -> None:
         "checkpoint": {"path": str(ckpt.path), "sha256": ckpt.sha256},
         "versions": {"ivit_gemmini": __version__, "torch": torch.__version__},
     }
-    with atomic_path(npz_path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+    with atomic_path(npz_path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
     atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
 
 

@@ -1,1 +1,1 @@
-"""The integer specification (docs/integer-program.md) in executable form: the `torch-int` backend."""
+"""The integer specification (docs/integer-program.md) as code: the `torch-int` backend."""

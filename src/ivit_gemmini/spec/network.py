@@ -100,8 +100,8 @@ def forward_int(params: IntegerParams, image_int8: np.ndarray) -> np.ndarray:
     expected = (arch.in_chans, arch.image_size, arch.image_size)
     if image_int8.shape != expected or image_int8.dtype != np.int8:
         raise UserError(
-            f"input is {image_int8.dtype}{list(image_int8.shape)}, the model needs int8{list(expected)}"
-            "; rerun the quantize_image rule"
+            f"input is {image_int8.dtype}{list(image_int8.shape)}, the model needs "
+            f"int8{list(expected)}; rerun the quantize_image rule"
         )
     w = _Arrays(params)
     with torch.no_grad():

@@ -59,8 +59,13 @@ def test_graph_script_round_trips_and_names_every_array(tmp_path) -> None:  # no
         for k, v in params.arrays.items()
         if v.shape != (1,)
     }
-    want |= {
-        f"blocks_{i}_{op}_exp_lut" for i in range(ONE_BLOCK.depth) for op in ("softmax", "gelu")
-    }
+    want |= {f"blocks_{i}_softmax_exp_lut" for i in range(ONE_BLOCK.depth)}
+    want |= {f"blocks_{i}_gelu_table" for i in range(ONE_BLOCK.depth)}
+    # The test params' per-channel shifts differ by at most 2, so every linear layer's
+    # requantization becomes one literal shift with int64 multipliers (common_shift).
+    linears = ["patch"] + [f"blocks_{i}_{n}" for i in range(ONE_BLOCK.depth)
+                           for n in ("qkv", "proj", "fc1", "fc2")]
+    want -= {f"{n}_rq_{x}" for n in linears for x in ("m", "e")}
+    want |= {f"{n}_rq_m_shifted" for n in linears}
     assert set(arrays) == want  # multi-element arrays and tables are parameters, scalars literals
     np.testing.assert_array_equal(arrays["blocks_0_qkv_weight_t"], params["blocks.0.qkv.weight"].T)

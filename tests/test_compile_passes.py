@@ -101,3 +101,43 @@ def test_whole_network_with_every_matmul_offloaded_equals_forward_int() -> None:
     for seed in range(2):
         image = random_image(ODD, seed)
         np.testing.assert_array_equal(tvm_adapter.run_vm(vm, image), forward_int(params, image))
+
+
+def test_matmul_plus_bias_row_is_one_gemmini_call_with_the_bias() -> None:
+    rng = np.random.default_rng(4)
+    bias = rng.integers(-(2**20), 2**20, 13).astype(np.int32)
+    bb = relax.BlockBuilder()
+    x = relax.Var("a", tvm_adapter.tensor_type((17, 9), "int8"))
+    y = relax.Var("b", tvm_adapter.tensor_type((9, 13), "int8"))
+    with bb.function("main", [x, y]):
+        with bb.dataflow():
+            acc = bb.emit(relax.op.matmul(x, y, out_dtype="int32"))
+            out = bb.emit_output(relax.op.add(acc, relax.const(bias)))
+        bb.emit_func_output(out)
+    mod = passes.partition_for_gemmini(bb.get())
+    assert _kernel_names(mod) == ["gemmini_matmul_bias_17x13x9"]  # the plain matmul is gone
+    a = rng.integers(-128, 128, (17, 9)).astype(np.int8)
+    b = rng.integers(-128, 128, (9, 13)).astype(np.int8)
+    want = a.astype(np.int64) @ b.astype(np.int64) + bias
+    got = tvm_adapter.run_module(mod, a, b)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_bias_beyond_fp32_precision_stays_on_the_core() -> None:
+    # Hardware moves D in through an fp32 scale: |bias| > 2^24 would not be exact there.
+    bias = np.array([2**24 + 1, 5, -7], dtype=np.int32)
+    bb = relax.BlockBuilder()
+    x = relax.Var("a", tvm_adapter.tensor_type((4, 2), "int8"))
+    y = relax.Var("b", tvm_adapter.tensor_type((2, 3), "int8"))
+    with bb.function("main", [x, y]):
+        with bb.dataflow():
+            acc = bb.emit(relax.op.matmul(x, y, out_dtype="int32"))
+            out = bb.emit_output(relax.op.add(acc, relax.const(bias)))
+        bb.emit_func_output(out)
+    mod = passes.partition_for_gemmini(bb.get())
+    names = _kernel_names(mod)
+    assert not any("bias" in n for n in names), names
+    a = np.array([[1, 2], [3, 4], [-5, 6], [7, -8]], dtype=np.int8)
+    b = np.array([[1, -1, 2], [0, 3, -4]], dtype=np.int8)
+    np.testing.assert_array_equal(tvm_adapter.run_module(mod, a, b),
+                                  a.astype(np.int64) @ b.astype(np.int64) + bias)

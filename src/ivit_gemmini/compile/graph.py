@@ -20,6 +20,7 @@ import tvm
 from tvm import relax
 
 from ivit_gemmini.compile import int_ops, tvm_adapter
+from ivit_gemmini.compile.common_shift import linear_common_shift
 from ivit_gemmini.io import atomic_write_text
 from ivit_gemmini.model.params import IntegerParams
 
@@ -80,6 +81,19 @@ class _GraphBuilder:
     def rq(self, prefix: str) -> tuple[Operand, Operand]:
         return self.operand(f"{prefix}.m"), self.operand(f"{prefix}.e")
 
+    def linear_rq_pair(self, name: str) -> tuple[tuple[Operand, Operand], bool]:
+        """((m, e), positive) of `<name>.rq` after linear layer `name`: one literal shift with
+        an int64 multiplier parameter `<name>.rq.m_shifted` where that is exact
+        (`common_shift`), else the per-channel pair as it is."""
+        found = linear_common_shift(self.params, name)
+        if found is None:
+            return self.rq(f"{name}.rq"), self.positive(f"{name}.rq")
+        key = f"{name}.rq.m_shifted"
+        if key not in self.vars:
+            ty = tvm_adapter.tensor_type((found[0].size,), "int64")
+            self.vars[key] = relax.Var(param_var_name(key), ty)
+        return (self.vars[key], found[1]), True
+
     def scalar(self, name: str) -> int:
         return int(self.params[name][0])
 
@@ -92,12 +106,21 @@ class _GraphBuilder:
         return bool(np.all(self.params[f"{prefix}.e"] >= 1))
 
     def requant(
-        self, z: relax.Var, prefix: str, bits: int | None, dtype: str, bias: str | None = None
+        self,
+        z: relax.Var,
+        prefix: str,
+        bits: int | None,
+        dtype: str,
+        bias: str | None = None,
+        linear: str | None = None,
     ) -> relax.Var:
-        """requant_b(z [+ bias array], prefix.rq) as one TIR kernel."""
-        m, e = self.rq(prefix)
+        """requant_b(z [+ bias array], prefix.rq) as one TIR kernel; `linear` names the linear
+        layer z comes from when prefix is its `.rq` (see `linear_rq_pair`)."""
+        if linear is not None:
+            (m, e), positive = self.linear_rq_pair(linear)
+        else:
+            (m, e), positive = self.rq(prefix), self.positive(prefix)
         tensors = [t for t in (m, e) if not isinstance(t, int)]
-        positive = self.positive(prefix)
         extra = [self.array(bias)] if bias else []
 
         def fn(zt: object, *rest: object) -> object:
@@ -111,12 +134,17 @@ class _GraphBuilder:
         return self.te(fn, z, *extra, *tensors, name=f"requant{bits or ''}_{kind}")
 
     def matmul(self, a: relax.Var, name: str) -> relax.Var:
-        """int8 (.., in) x weight^T -> int32 (.., out); the bias is added by the requant."""
+        """int8 (.., in) x weight^T -> int32 (.., out), without the bias."""
         return self.bb.emit(relax.op.matmul(a, self.array_t(f"{name}.weight"), out_dtype="int32"))
+
+    def linear(self, a: relax.Var, name: str) -> relax.Var:
+        """matmul + bias (int32, exact: the params stage bounds it); OffloadMatmul gives the
+        bias row to Gemmini, which adds it in its accumulator."""
+        return self.bb.emit(relax.op.add(self.matmul(a, name), self.array(f"{name}.bias")))
 
     def linear_rq(self, a: relax.Var, name: str, bits: int, dtype: str) -> relax.Var:
         """requant_b(linear(a, name), name.rq)."""
-        return self.requant(self.matmul(a, name), f"{name}.rq", bits, dtype, f"{name}.bias")
+        return self.requant(self.linear(a, name), f"{name}.rq", bits, dtype, linear=name)
 
     # -- sections of the specification -----------------------------------------------------------
     def embed(self, image: relax.Var) -> relax.Var:
@@ -135,6 +163,20 @@ class _GraphBuilder:
 
     def layernorm(self, x: relax.Var, name: str) -> relax.Var:
         return self.te(int_ops.layernorm, x, self.array(f"{name}.bias"), name="layernorm")
+
+    def layernorm_rq(self, x: relax.Var, name: str, prefix: str) -> relax.Var:
+        """requant_8(LN(x, name.bias), prefix) as one kernel (one pass fewer over the rows)."""
+        m, e = self.rq(prefix)
+        positive = self.positive(prefix)
+        tensors = [t for t in (m, e) if not isinstance(t, int)]
+
+        def fn(xt: object, bias: object, *rest: object) -> object:
+            it = iter(rest)
+            pair = tuple(v if isinstance(v, int) else next(it) for v in (m, e))
+            return int_ops.layernorm(xt, bias, pair, positive)
+
+        bias = self.array(f"{name}.bias")
+        return self.te(fn, x, bias, *tensors, name="layernorm_requant8")
 
     def attention(self, a: relax.Var, p: str, queries: int | None = None) -> relax.Var:
         """The attention branch; with `queries` = 1 only the class token's row is computed
@@ -160,32 +202,27 @@ class _GraphBuilder:
 
     def mlp(self, h: relax.Var, p: str) -> relax.Var:
         h = self.linear_rq(h, f"{p}.fc1", 8, "int8")
-        x0 = self.scalar(f"{p}.gelu.x0")
-        m, e = self.scalar(f"{p}.gelu_out.rq.m"), self.scalar(f"{p}.gelu_out.rq.e")
 
-        return self.te(  # ShiftGELU and its requant_8 in one pass
-            lambda t, tab: int_ops.shiftgelu(t, x0, tab, (m, e)),
-            h,
-            self.table(f"{p}.gelu"),
-            name="shiftgelu",
-        )
+        key = f"{p}.gelu.table"  # ShiftGELU and its requant_8: one load per element
+        if key not in self.vars:
+            ty = tvm_adapter.tensor_type((256, 256), "int8")
+            self.vars[key] = relax.Var(param_var_name(key), ty)
+        return self.te(int_ops.shiftgelu_by_table, h, self.vars[key], name="shiftgelu")
 
     def residual(self, c: relax.Var, name: str, skip: relax.Var, prefix: str) -> relax.Var:
         """x' = clamp_16(requant(requant_16(linear(c, name)), branch) + requant(skip)): the
         branch's last linear layer, its int16 requantization and the residual add."""
-        rq = self.rq(f"{name}.rq")
-        positive = self.positive(f"{name}.rq")
+        rq, positive = self.linear_rq_pair(name)
         rb = (self.scalar(f"{prefix}.rq_branch.m"), self.scalar(f"{prefix}.rq_branch.e"))
         rs = (self.scalar(f"{prefix}.rq_skip.m"), self.scalar(f"{prefix}.rq_skip.e"))
         tensors = [t for t in rq if not isinstance(t, int)]
 
-        def fn(acc: object, bias: object, s: object, *rest: object) -> object:
+        def fn(acc: object, s: object, *rest: object) -> object:
             it = iter(rest)
             pair = tuple(v if isinstance(v, int) else next(it) for v in rq)
-            return int_ops.project_residual(acc, bias, pair, positive, rb, s, rs)
+            return int_ops.project_residual(acc, None, pair, positive, rb, s, rs)
 
-        acc = self.matmul(c, name)
-        return self.te(fn, acc, self.array(f"{name}.bias"), skip, *tensors, name="project_residual")
+        return self.te(fn, self.linear(c, name), skip, *tensors, name="project_residual")
 
     def class_token(self, x: relax.Var) -> relax.Var:
         return self.te(lambda t: int_ops.take_rows(t, 0, 1), x, name="class_token")
@@ -194,17 +231,17 @@ class _GraphBuilder:
         """One block. The `last` block computes only the class token's output: the head reads
         nothing else, and attention, LayerNorm and MLP are per query token (same integers)."""
         p = f"blocks.{i}"
-        a = self.requant(self.layernorm(x, f"{p}.norm1"), f"{p}.attn_in.rq", 8, "int8")
+        a = self.layernorm_rq(x, f"{p}.norm1", f"{p}.attn_in.rq")
         skip = self.class_token(x) if last else x
         attn = self.attention(a, p, queries=1 if last else None)
         x2 = self.residual(attn, f"{p}.proj", skip, f"{p}.res1")
-        h = self.requant(self.layernorm(x2, f"{p}.norm2"), f"{p}.mlp_in.rq", 8, "int8")
+        h = self.layernorm_rq(x2, f"{p}.norm2", f"{p}.mlp_in.rq")
         return self.residual(self.mlp(h, p), f"{p}.fc2", x2, f"{p}.res2")
 
     def head(self, x: relax.Var) -> relax.Var:
         """x: the class token (1, C) after the last block, or all tokens when depth = 0."""
         cls = x if self.params.arch.depth else self.class_token(x)
-        c = self.requant(self.layernorm(cls, "norm"), "head_in.rq", 8, "int8")
+        c = self.layernorm_rq(cls, "norm", "head_in.rq")
         logits = self.requant(self.matmul(c, "head"), "logits.rq", None, "int64", "head.bias")
         return self.bb.emit(relax.op.reshape(logits, [self.params.arch.num_classes]))
 
@@ -251,6 +288,16 @@ def graph_arrays(mod: tvm.IRModule, params: IntegerParams) -> dict[str, np.ndarr
         if k.endswith(".x0"):  # the exponential tables derived from x0
             prefix = k[: -len(".x0")]
             by_var[param_var_name(f"{prefix}.exp_lut")] = derived_table(params, prefix)
+        if k.endswith(".gelu.x0"):  # ShiftGELU + requant_8 over (row max, element)
+            block = k[: -len(".gelu.x0")]
+            m, e = (int(params[f"{block}.gelu_out.rq.{x}"][0]) for x in ("m", "e"))
+            table = int_ops.gelu_table(int(params[k][0]), (m, e))
+            by_var[param_var_name(f"{block}.gelu.table")] = np.array(table, dtype=np.int8)
+        if k.endswith(".weight") and f"{k[: -len('.weight')]}.rq.m" in params.arrays:
+            name = k[: -len(".weight")]
+            found = linear_common_shift(params, name)
+            if found is not None:  # the int64 multipliers of a one-shift requantization
+                by_var[param_var_name(f"{name}.rq.m_shifted")] = found[0]
     names = [tvm_adapter.var_name(p) for p in tvm_adapter.relax_main(mod).params[1:]]
     return {n: by_var[n] for n in names}
 

@@ -120,8 +120,14 @@ def _newton_rows(prev: te.Tensor, var: te.Tensor, name: str) -> te.Tensor:
     return te.compute(prev.shape, lambda r: _newton_step(prev[r], var[r]), name=name)
 
 
-def layernorm(x: te.Tensor, bias: te.Tensor) -> te.Tensor:
-    """I-LayerNorm over the last axis of int16 rows (R, C) -> int32 (R, C)."""
+def layernorm(
+    x: te.Tensor,
+    bias: te.Tensor,
+    out_rq: tuple[Operand, Operand] | None = None,
+    positive: bool = False,
+) -> te.Tensor:
+    """I-LayerNorm over the last axis of int16 rows (R, C) -> int32 (R, C); with `out_rq` =
+    (m, e), requant_8 of it as int8 in the same pass (no int32 intermediate in memory)."""
     rows, channels = _dims(x)
     k = te.reduce_axis((0, channels), "k")
     total = te.compute((rows,), lambda r: te.sum(i64(x[r, k]), axis=k), name="ln_sum")
@@ -140,9 +146,17 @@ def layernorm(x: te.Tensor, bias: te.Tensor) -> te.Tensor:
     for step in range(1, NEWTON_STEPS):  # unrolled: ten row vectors, fused into one kernel
         root = _newton_rows(root, var, f"ln_k{step + 1}")
     factor = te.compute((rows,), lambda r: tirx.floordiv(c64(INT31_MAX), root[r]), name="ln_f")
+    def out(r: Expr, c: Expr) -> Expr:
+        return ((centred(r, c) * factor[r]) >> 1) + i64(bias[c])  # |out| < 2^31
+
+    if out_rq is None:
+        return te.compute((rows, channels), lambda r, c: out(r, c).astype("int32"),
+                          name="layernorm")
     return te.compute(
         (rows, channels),
-        lambda r, c: (((centred(r, c) * factor[r]) >> 1) + i64(bias[c])).astype("int32"),
+        lambda r, c: clamp_bits(requant_expr(out(r, c), *_rq(*out_rq, c), positive), 8).astype(
+            "int8"
+        ),
         name="layernorm",
     )
 
@@ -196,9 +210,12 @@ def _lut(table: te.Tensor, d: Expr) -> Expr:
 
 
 def _row_max(x: te.Tensor, name: str) -> te.Tensor:
+    """Row maxima as int32: an int8 accumulator costs two sign-extensions per element in C."""
     *lead, length = _dims(x)
     k = te.reduce_axis((0, length), "k")
-    return te.compute(tuple(lead), lambda *i: te.max(x[(*i, k)], axis=k), name=name)
+    return te.compute(
+        tuple(lead), lambda *i: te.max(x[(*i, k)].astype("int32"), axis=k), name=name
+    )
 
 
 def shiftmax(x: te.Tensor, x0: int, out_bits: int, lut: te.Tensor | None = None) -> te.Tensor:
@@ -264,6 +281,36 @@ def shiftgelu(
     return te.compute(x.shape, body, name="shiftgelu")
 
 
+def gelu_table(x0: int, out_rq: tuple[int, int]) -> list[list[int]]:
+    """requant_8(ShiftGELU(x), out_rq) of an int8 row as a table over (row max, element):
+    entry [mx + 128][x + 128] for x <= mx (others 0). Within a row the result depends on the
+    element and the row max only, so one load replaces the whole per-element formula."""
+    m, e = out_rq
+    exp = exp_table(x0, GELU_N, GELU_LUT_HIGH)
+    table = [[0] * 256 for _ in range(256)]
+    for mx in range(-128, 128):
+        em = exp[-mx - LUT_LOW]
+        for xv in range(-128, mx + 1):
+            ej = exp[xv - mx - LUT_LOW]
+            sigmoid = (ej * (INT31_MAX // min(ej + em, INT31_MAX))) >> (32 - GELU_SIGMOID_BITS)
+            g = xv * sigmoid * m
+            r = g if e == 0 else (g + 2 ** (e - 1) - 1 + ((g >> e) & 1)) >> e
+            table[mx + 128][xv + 128] = max(min(r, 127), -128)
+    return table
+
+
+def shiftgelu_by_table(x: te.Tensor, table: te.Tensor) -> te.Tensor:
+    """requant_8(ShiftGELU(x)) over the last axis of int8 rows with `gelu_table` (256, 256)."""
+    *lead, _ = _dims(x)
+    mx = _row_max(x, "gelu_max")
+
+    def body(*i: Expr) -> Expr:
+        row = mx[i[:-1]].astype("int32") + 128
+        return table[row, x[i].astype("int32") + 128]
+
+    return te.compute(x.shape, body, name="shiftgelu")
+
+
 def residual_add(
     branch: te.Tensor,
     rq_branch: tuple[Operand, Operand],
@@ -282,7 +329,7 @@ def residual_add(
 
 def project_residual(
     acc: te.Tensor,
-    bias: te.Tensor,
+    bias: te.Tensor | None,
     rq: tuple[Operand, Operand],
     positive: bool,
     rq_branch: tuple[Operand, Operand],
@@ -290,12 +337,12 @@ def project_residual(
     rq_skip: tuple[Operand, Operand],
 ) -> te.Tensor:
     """The end of a branch and the residual add in one pass:
-    clamp_16(requant(requant_16(acc + bias, rq), rq_branch) + requant(skip, rq_skip))."""
+    clamp_16(requant(requant_16(acc + bias, rq), rq_branch) + requant(skip, rq_skip)); `bias`
+    None when acc has it already."""
 
     def body(*i: Expr) -> Expr:
-        branch = clamp_bits(
-            requant_expr(i64(acc[i]) + i64(bias[i[-1]]), *_rq(*rq, i[-1]), positive), 16
-        )
+        z = i64(acc[i]) if bias is None else i64(acc[i]) + i64(bias[i[-1]])
+        branch = clamp_bits(requant_expr(z, *_rq(*rq, i[-1]), positive), 16)
         a = requant_expr(branch, *_rq(*rq_branch, i[-1]))
         b = requant_expr(skip[i], *_rq(*rq_skip, i[-1]))
         return clamp_bits(a + b, 16).astype("int16")

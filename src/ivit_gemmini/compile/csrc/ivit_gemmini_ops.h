@@ -18,6 +18,11 @@ extern "C" {
 int32_t ivit_gemmini_matmul(int32_t M, int32_t N, int32_t K, int8_t *A, int8_t *B, int32_t *C,
                             int32_t lda, int32_t ldb, int32_t ldc);
 
+/* The same plus an int32 bias row: C[i*ldc + j] = sum_k A[i*lda + k] * B[k*ldb + j] + D[j]
+ * (Gemmini adds D in its accumulator; exact in int32 where the specification bounds it). */
+int32_t ivit_gemmini_matmul_bias(int32_t M, int32_t N, int32_t K, int8_t *A, int8_t *B,
+                                 int32_t *D, int32_t *C, int32_t lda, int32_t ldb, int32_t ldc);
+
 #ifdef __cplusplus
 }
 #endif

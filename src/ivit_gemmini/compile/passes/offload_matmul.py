@@ -7,8 +7,11 @@ leaves it alone) that calls our C wrapper once per batch entry:
                                 int32_t *C, int32_t lda, int32_t ldb, int32_t ldc);
 
 C = A @ B with full int32 outputs (compile/csrc/ivit_gemmini_ops.c runs it with Gemmini's
-`tiled_matmul_auto`, weight-stationary, no scaling, no activation). Requantization stays on the
-core, in the graph's own TIR. Shapes: (M, K) @ (K, N); (.., M, K) @ (K, N) folded into one
+`tiled_matmul_auto`, weight-stationary, no scaling, no activation). `add(matmul(a, b), bias)`
+with a constant int32 bias row (a linear layer) becomes one `ivit_gemmini_matmul_bias` call:
+Gemmini moves the row into its accumulator (int32 mvin, unscaled) before the products, which
+saves the core a pass over the accumulators. Requantization stays on the core, in the graph's
+own TIR. Shapes: (M, K) @ (K, N); (.., M, K) @ (K, N) folded into one
 call; batched (B.., M, K) @ (B'.., K, N) with B' a suffix of B (broadcast), one call per batch.
 """
 
@@ -24,6 +27,8 @@ from ivit_gemmini.compile import tvm_adapter
 
 GEMMINI_PREFIX = "gemmini_"
 EXTERN_MATMUL = "ivit_gemmini_matmul"
+EXTERN_MATMUL_BIAS = "ivit_gemmini_matmul_bias"
+FP32_EXACT = 2**24  # every integer up to this magnitude is exact in fp32
 
 _HEADER = """
 @T.prim_func(private=True)
@@ -84,13 +89,70 @@ def matmul_kernel(
     return name, tvm_adapter.parse_primfunc(text)
 
 
+_BIAS_KERNEL = """
+@T.prim_func(private=True)
+def kernel(A: T.Buffer(({m}, {k}), "int8"), B: T.Buffer(({k}, {n}), "int8"),
+           D: T.Buffer(({n},), "int32"), C: T.Buffer(({m}, {n}), "int32")):
+    T.func_attr({{"op_pattern": 8, "tirx.noalias": True}})
+    T.evaluate(T.call_extern("int32", "{extern}", {m}, {n}, {k}, T.address_of(A[0, 0]),
+        T.address_of(B[0, 0]), T.address_of(D[0]), T.address_of(C[0, 0]), {k}, {n}, {n}))
+"""
+
+
+@functools.cache
+def matmul_bias_kernel(m: int, n: int, k: int) -> tuple[str, tvm.tirx.PrimFunc]:
+    """(name, PrimFunc) of one Gemmini call C = A @ B + D for (M, K) @ (K, N) + (N,): the bias
+    row enters the accumulator before the products (no pass over C on the core)."""
+    text = _BIAS_KERNEL.format(m=m, n=n, k=k, extern=EXTERN_MATMUL_BIAS)
+    return f"{GEMMINI_PREFIX}matmul_bias_{m}x{n}x{k}", tvm_adapter.parse_primfunc(text)
+
+
 @relax.expr_functor.mutator
 class _Offloader(relax.PyExprMutator):
     def __init__(self, mod: tvm.IRModule):
         super().__init__(mod)
         self.kernels: dict[str, tvm.ir.GlobalVar] = {}
+        self.bound: dict[relax.Var, relax.Expr] = {}  # bindings of the function as given
+
+    def remember(self, func: relax.Function) -> None:
+        for block in func.body.blocks:
+            for binding in block.bindings:
+                self.bound[binding.var] = binding.value
+
+    def _add_bias(self, call: relax.Call) -> relax.Expr | None:
+        """add(matmul(a, b) int8 -> int32, constant int32 (N,) row) as one Gemmini call."""
+        acc, bias = call.args
+        mm = self.bound.get(acc)
+        if not isinstance(mm, relax.Call) or not tvm_adapter.is_constant(bias):
+            return None
+        if tvm_adapter.op_name(mm) != "relax.matmul" or str(mm.attrs.out_dtype) != "int32":
+            return None
+        a, b = mm.args
+        (a_shape, a_dtype), (b_shape, b_dtype) = (
+            tvm_adapter.tensor_info(a),
+            tvm_adapter.tensor_info(b),
+        )
+        bias_shape, bias_dtype = tvm_adapter.tensor_info(bias)
+        if a_dtype != "int8" or b_dtype != "int8" or len(a_shape) != 2 or len(b_shape) != 2:
+            return None
+        if bias_dtype != "int32" or bias_shape != (b_shape[1],):
+            return None
+        # Gemmini moves D in through its mvin scale (fp32 1.0 on hardware): exact only while
+        # every bias is an integer fp32 holds exactly. Larger biases stay on the core.
+        if np.abs(tvm_adapter.constant_array(bias).astype(np.int64)).max(initial=0) > FP32_EXACT:
+            return None
+        name, func = matmul_bias_kernel(a_shape[0], b_shape[1], a_shape[1])
+        if name not in self.kernels:
+            self.kernels[name] = self.builder_.add_func(func, name)
+        out = tvm_adapter.tensor_type((a_shape[0], b_shape[1]), "int32")
+        args = [self.visit_expr(a), self.visit_expr(b), bias]
+        return relax.call_tir(self.kernels[name], args, out)
 
     def visit_call_(self, call: relax.Call) -> relax.Expr:
+        if tvm_adapter.op_name(call) == "relax.add":
+            fused = self._add_bias(call)
+            if fused is not None:
+                return fused
         if tvm_adapter.op_name(call) != "relax.matmul" or str(call.attrs.out_dtype) != "int32":
             return super().visit_call_(call)
         a, b = call.args
@@ -118,5 +180,6 @@ class OffloadMatmul:
         offloader = _Offloader(mod)
         for gv, func in mod.functions_items():
             if isinstance(func, relax.Function):
+                offloader.remember(func)
                 offloader.builder_.update_func(gv, offloader.visit_expr(func))
         return offloader.builder_.get()

@@ -16,7 +16,8 @@ import yaml
 from firmware_helpers import CLASSES, make_standin_archive, random_input, standin_golden
 
 REPO = Path(__file__).resolve().parents[1]
-RULES = ["build_model_library", "build_firmware_elf", "run_spike", "build_spike_extension"]
+RULES = ["build_model_library", "build_firmware_elf", "run_spike", "build_spike_extension",
+         "write_gemmini_params"]
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,8 @@ def _add_image(work: Path, name: str, seed: int) -> None:
 def _workdir(work: Path, images: list[str], timeout_s: float = 120,
              archive_defines: str = "") -> Path:
     """A results tree as the model and compile stages would leave it, and a config for it."""
-    make_standin_archive(work / "results/build/default/model.tar", extra_config=archive_defines)
+    make_standin_archive(work / "results/build/dim16_sp4x4096_acc1024/model.tar",
+                         extra_config=archive_defines)
     manifest = {"arch": {"num_classes": CLASSES, "in_chans": 3, "image_size": 8}}
     (work / "results/model").mkdir(parents=True, exist_ok=True)
     (work / "results/model/manifest.json").write_text(json.dumps(manifest))
@@ -67,7 +69,7 @@ def test_spike_rules_produce_exact_logits_and_relink_only(tmp_path: Path) -> Non
     stats = json.loads((work / "results/stats/spike/first.json").read_text())
     assert stats["kernels"]["total"]["instret"] > 0
 
-    library = work / "results/build/default/libmodel.a"
+    library = work / "results/build/dim16_sp4x4096_acc1024/libmodel.a"
     built_at = library.stat().st_mtime_ns
     _add_image(work, "second", 1)
     _write_config(work, ["first", "second"], 120)

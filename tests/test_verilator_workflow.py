@@ -32,7 +32,7 @@ from ivit_gemmini.simulate.verilator_stage import check_verilator_config
 
 SIM_RULES = {"run_spike", "run_verilator"}
 STANDIN_RULES = ["build_model_library", "build_firmware_elf", "run_spike",
-                 "build_spike_extension", "run_verilator"]
+                 "build_spike_extension", "run_verilator", "write_gemmini_params"]
 
 
 # --- start-up checks (dry runs: no job may start) ----------------------------------------------
@@ -119,7 +119,7 @@ def test_localrules_name_every_rule_but_the_simulations() -> None:
 
 def _standin_workdir(work: Path, images: list[str], max_cycles: int) -> Path:
     """A results tree as the model and compile stages would leave it (stand-in archive)."""
-    make_standin_archive(work / "results/build/default/model.tar")
+    make_standin_archive(work / "results/build/dim16_sp4x4096_acc1024/model.tar")
     manifest = {"arch": {"num_classes": CLASSES, "in_chans": 3, "image_size": 8}}
     (work / "results/model").mkdir(parents=True, exist_ok=True)
     (work / "results/model/manifest.json").write_text(json.dumps(manifest))
@@ -163,7 +163,7 @@ def test_standin_verilator_equals_golden_and_spike(tmp_path: Path) -> None:
     assert 0 < stats["kernels"]["total"]["instret"] < stats["cycles"]
     assert stats["slurm_job_id"] is None
     # Chipyard's command line, with the ELF given twice (loadmem and the target).
-    elf = re.escape("results/elf/default/first.elf")
+    elf = re.escape("results/elf/dim16_sp4x4096_acc1024/first.elf")
     assert re.search(rf"\+max-cycles=50000000 \+loadmem={elf} \+verbose \+permissive-off {elf}$",
                      (work / "logs/run_verilator/first.log").read_text(), re.M)
 

@@ -42,7 +42,7 @@ def toy_run(tmp_path_factory, toy_checkpoint):
 
     Image.fromarray(data.chelsea()).save(photos / "my cat.jpg", quality=92)
     Image.fromarray(data.coffee()).save(photos / "sub" / "my cat.png")
-    config = {"checkpoint": str(toy_checkpoint),
+    config = {"checkpoint": str(toy_checkpoint), "backends": ["torch-int", "torch-fakequant"],
               "images": [str(photos / "my cat.jpg"), str(photos / "sub" / "my cat.png")]}
     run = run_workflow(work, config)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gemmini_params.h"
+/* Angle brackets: searched only on the -I path, never next to this file first, so a
+ * generated params header (another DIM, listed before gemmini/include) wins. */
+#include <gemmini_params.h>
 #include "gemmini_commands.h"
 #include "gemmini_counter.h"
 #include "gemmini_rocc.h"

@@ -37,6 +37,9 @@ localrules:
     build_spike_extension,
     tabulate_predictions,
     compute_agreement,
+    write_relax_graph,
+    emit_model_library,
+    run_tvm_cpu,
 
 
 def register_backend(name):
@@ -134,7 +137,8 @@ def get_build_config():
     """Name of the Gemmini build configuration: the model library and ELFs are cached per
     configuration under results/build/<name>/ and results/elf/<name>/."""
     g = config["gemmini"]
-    return f"dim{g['dim']}_sp{g['bank_num']}x{g['bank_rows']}_acc{g['acc_rows']}"
+    name = f"dim{g['dim']}_sp{g['bank_num']}x{g['bank_rows']}_acc{g['acc_rows']}"
+    return name if g["max_bytes"] == 64 else f"{name}_mb{g['max_bytes']}"
 
 
 def get_firmware_elf(wildcards):

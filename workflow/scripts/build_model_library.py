@@ -4,4 +4,4 @@ from ivit_gemmini.cli import run_stage
 from ivit_gemmini.firmware.elf import build_model_library
 
 run_stage(snakemake.log[0], build_model_library, snakemake.input.archive, snakemake.output[0],
-          jobs=snakemake.threads)
+          jobs=snakemake.threads, params_header=snakemake.input.params)

@@ -1,6 +1,8 @@
-"""Snakemake shim: build (or reuse) our Gemmini Spike extension and place it at the output."""
+"""Snakemake shim: build (or reuse) our Gemmini Spike extension for one build config's params
+header and place it at the output."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
 from ivit_gemmini.simulate.spike_stage import install_extension
 
-run_stage(snakemake.log[0], install_extension, snakemake.params.cache_dir, snakemake.output[0])
+run_stage(snakemake.log[0], install_extension, snakemake.params.cache_dir, snakemake.output[0],
+          params_header=snakemake.input.params)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -110,10 +111,20 @@ def build_model_library(
     defines: dict[str, str] | None = None,
     jobs: int = 2,
     opt: str = "-O2",
+    params_header: Path | None = None,
 ) -> Path:
     """Compile the model archive (plus `extra_sources`, e.g. glue code) into the static library
-    `out`; return it. Object files live in a temporary folder; `out` is written atomically."""
+    `out`; return it. Object files live in a temporary folder; `out` is written atomically.
+    `params_header`: a generated `gemmini_params.h` whose folder is searched before
+    gemmini/include (another DIM or memory size); None uses the committed default."""
     archive, out = Path(archive), Path(out)
+    params_dirs = []
+    if params_header is not None:
+        params_header = Path(params_header).resolve()
+        if params_header.name != "gemmini_params.h" or not params_header.is_file():
+            raise UserError(f"params header {params_header} is not an existing gemmini_params.h: "
+                            "run write_gemmini_params")
+        params_dirs = [params_header.parent]
     with tempfile.TemporaryDirectory(prefix="ivit-libmodel-") as tmp_name:
         root = unpack_archive(archive, Path(tmp_name) / "model")
         metadata = read_metadata(root)
@@ -124,8 +135,11 @@ def build_model_library(
         if is_mlf(metadata):
             sources.append(MLF_GLUE)
             defines = {**MLF_DEFINES, **defines}
+        if params_header is not None:
+            _check_params_match(params_header, metadata, archive)
         declared = [root / d for d in metadata.get("include_dirs", [])]
-        includes = [*declared, root / ARCHIVE_INCLUDE, root / ARCHIVE_SRC, root,
+        # The generated params header's folder first: its gemmini_params.h is the only one.
+        includes = [*params_dirs, *declared, root / ARCHIVE_INCLUDE, root / ARCHIVE_SRC, root,
                     GEMMINI_INCLUDE, GEMMINI_ISA, toolchain.RUNTIME_DIR, FIRMWARE_DIR]
         obj_dir = Path(tmp_name) / "obj"
         obj_dir.mkdir()
@@ -143,6 +157,15 @@ def build_model_library(
             lib.unlink()  # ar appends to an existing file: start from nothing
             _run([_find_ar(), "rcs", str(lib), *map(str, objects)], f"archiving {out.name}")
     return Path(out)
+
+
+def _check_params_match(params_header: Path, metadata: dict, archive: Path) -> None:
+    """The archive was emitted for one Gemmini configuration: refuse a header of another DIM."""
+    match = re.search(r"^#define DIM (\d+)$", params_header.read_text(encoding="utf-8"), re.M)
+    want = metadata.get("gemmini", {}).get("dim")
+    if match and want is not None and int(match.group(1)) != int(want):
+        raise UserError(f"model archive {archive} was emitted for DIM {want} but {params_header} "
+                        f"says DIM {match.group(1)}: rebuild both from the same config")
 
 
 def _find_ar() -> str:

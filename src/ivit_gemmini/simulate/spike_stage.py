@@ -110,10 +110,14 @@ def run_spike_stage(elf: str, extension: str, manifest: str, *, timeout_s: float
           file=sys.stderr)
 
 
-def install_extension(cache_dir: str, out: str) -> Path:
-    """Build the extension into `cache_dir` (reused when its sources are unchanged) and copy
-    it to `out`, the fixed path the workflow's rules depend on."""
-    built = spike.build_extension(Path(cache_dir))
+def install_extension(cache_dir: str, out: str, *, params_header: str | None = None) -> Path:
+    """Build the extension into `cache_dir` (reused when its sources and params header are
+    unchanged) and copy it to `out`, the fixed path the workflow's rules depend on.
+    `params_header`: a generated gemmini_params.h (None: the committed default)."""
+    params_dir = Path(params_header).parent if params_header is not None else None
+    if params_header is not None and Path(params_header).name != "gemmini_params.h":
+        raise UserError(f"{params_header} is not a gemmini_params.h: pass the generated header")
+    built = spike.build_extension(Path(cache_dir), params_dir=params_dir)
     with atomic_path(out) as tmp:
         shutil.copyfile(built, tmp)
     return Path(out)

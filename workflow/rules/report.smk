@@ -1,7 +1,8 @@
 # Paper stage: QAT on scikit-learn's digits, the data set's inputs and labels, and the paper's
 # tables and figures (accuracy, verification, performance, agreement heat map, per-kernel cost),
 # all annotated for `snakemake --report`. Tables read cached logits/stats only: rebuilding them
-# never re-runs a backend.
+# never re-runs a backend. The file lists come from ivit_gemmini.paper.targets.
+from ivit_gemmini.paper import targets as paper_targets
 
 
 localrules:
@@ -17,72 +18,74 @@ localrules:
     plot_layer_costs,
 
 
-def has_dataset():
-    return config["dataset"]["source"] is not None
-
-
-def is_digits_dataset():
-    return config["dataset"]["source"] == "digits"
-
-
-def get_verify_images():
-    return list(IMAGES)[: config["paper"]["verify_images"]]
-
-
-def get_verify_logits():
-    return expand(
-        "results/logits/{backend}/{image}.npy",
-        backend=config["backends"],
-        image=get_verify_images(),
-    )
-
-
-def get_spike_stats():
-    """Spike statistics of every image, when spike is a configured backend."""
-    if "spike" not in config["backends"]:
-        return []
-    return expand("results/stats/spike/{image}.json", image=IMAGES)
-
-
-def get_fp32_predictions():
-    """The FP32 model's test predictions exist only for the checkpoint trained here."""
-    return ["results/paper/digits/fp32_predictions.csv"] if is_digits_checkpoint() else []
-
-
-def get_training_metrics():
-    return ["results/paper/digits/metrics.json"] if is_digits_checkpoint() else []
-
-
-def get_dataset_description():
-    source = config["dataset"]["source"]
-    if source == "digits":
-        return "scikit-learn digits, test split"
-    return f"folder {config['dataset']['folder']}"
-
-
-def get_paper_output():
-    """Everything `rule paper` builds."""
-    out = get_table_output() + [
-        "results/paper/verification.md",
-        "results/paper/verification.csv",
-        "results/paper/performance.md",
-        "results/paper/performance.csv",
-        "results/paper/agreement.png",
-    ]
-    if has_dataset():
-        out += [
-            "results/paper/accuracy.md",
-            "results/paper/accuracy.csv",
-            "results/paper/accuracy.png",
-        ]
-    if "spike" in config["backends"]:
-        out.append("results/paper/layer_costs.png")
-    return out
-
-
 rule paper:
     input:
-        get_paper_output(),
+        paper_targets.paper_outputs(config, get_table_output()),
+
+
+# Data-set runs: the host backends in batches of paper.batch_size images (one process each, the
+# same per-image functions, one logit file per image). These rules have no wildcards, so
+# Snakemake prefers them over run_torch_int / run_torch_fakequant for these files.
+for batch in paper_targets.host_batches(config, list(IMAGES)):
+
+    rule:
+        name:
+            batch.rule
+        input:
+            npz="results/model/params.npz",
+            manifest="results/model/manifest.json",
+            images=batch.inputs,
+            checkpoint=get_checkpoint(),
+        output:
+            batch.logits,
+        log:
+            f"logs/{batch.rule}/{batch.rule}.log",
+        benchmark:
+            batch.benchmark
+        localrule: True  # host work, like run_torch_int (only simulations go to SLURM)
+        conda:
+            "../../envs/paper.yaml"
+        params:
+            backend=batch.backend,
+            num_heads=config["num_heads"],
+        script:
+            "../scripts/paper_run_host_batch.py"
+
+
+# Data-set runs with spike: per batch, each image's ELF is linked and run on Spike by the
+# firmware and simulate stages' own functions (cached per image: ELF, stats, logits, log).
+for batch in paper_targets.spike_batches(config, list(IMAGES)):
+
+    rule:
+        name:
+            batch.rule
+        input:
+            library=f"results/build/{get_build_config()}/libmodel.a",
+            extension=f"results/build/{get_build_config()}/libgemmini.so",
+            manifest="results/model/manifest.json",
+            images=batch.inputs,
+            sources=firmware_dependencies(),
+        output:
+            elfs=batch.elfs(get_build_config()),
+            logits=batch.logits,
+            stats=batch.stats,
+        log:
+            f"logs/{batch.rule}/{batch.rule}.log",
+        benchmark:
+            batch.benchmark
+        conda:
+            "../../envs/paper.yaml"
+        resources:
+            runtime=slurm_runtime_minutes(
+                config["spike"]["timeout_s"] * len(batch.images)
+            ),
+            mem_mb=config["spike"]["mem_mb"],
+            cpus_per_task=1,
+        params:
+            timeout_s=config["spike"]["timeout_s"],
+            spike_logs=batch.spike_logs,
+        script:
+            "../scripts/paper_run_spike_batch.py"
 
 
 rule train_digits_qat:
@@ -110,7 +113,7 @@ rule train_digits_qat:
         "../scripts/paper_train_digits_qat.py"
 
 
-if is_digits_dataset():
+if config["dataset"]["source"] == "digits":
 
     # One job writes every digits input (quantize_image would need an image file per id).
     ruleorder: prepare_digits_inputs > quantize_image
@@ -153,8 +156,8 @@ rule tabulate_accuracy:
         logits=get_logits(),
         labels="results/paper/labels.csv",
         manifest="results/model/manifest.json",
-        fp32=get_fp32_predictions(),
-        metrics=get_training_metrics(),
+        fp32=paper_targets.fp32_predictions(config),
+        metrics=paper_targets.training_metrics(config),
     output:
         csv=report(
             "results/paper/accuracy.csv",
@@ -170,16 +173,16 @@ rule tabulate_accuracy:
     conda:
         "../../envs/paper.yaml"
     params:
-        data=get_dataset_description(),
+        data=paper_targets.dataset_description(config),
     script:
         "../scripts/paper_tabulate_accuracy.py"
 
 
 rule tabulate_verification:
     input:
-        logits=get_verify_logits(),
+        logits=paper_targets.verify_logits(config, IMAGES),
         manifest="results/model/manifest.json",
-        labels=["results/paper/labels.csv"] if has_dataset() else [],
+        labels=paper_targets.labels(config),
     output:
         csv=report(
             "results/paper/verification.csv",
@@ -196,7 +199,7 @@ rule tabulate_verification:
         "../../envs/paper.yaml"
     params:
         backends=config["backends"],
-        images=get_verify_images(),
+        images=paper_targets.verify_images(config, IMAGES),
         class_names=config["class_names"],
     script:
         "../scripts/paper_tabulate_verification.py"
@@ -206,7 +209,7 @@ rule tabulate_performance:
     input:
         # Every logit file: the table is made after every per-image stage wrote its benchmark.
         logits=get_logits(),
-        stats=get_spike_stats(),
+        stats=paper_targets.spike_stats(config, IMAGES),
         manifest="results/model/manifest.json",
     output:
         csv=report(
@@ -273,7 +276,7 @@ rule plot_agreement:
 rule plot_layer_costs:
     input:
         # The first image's run stands for all: the kernels are the same for every image.
-        get_spike_stats()[:1],
+        paper_targets.spike_stats(config, IMAGES)[:1],
     output:
         report(
             "results/paper/layer_costs.png",

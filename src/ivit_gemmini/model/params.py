@@ -9,7 +9,6 @@ downstream of `params.npz` uses a float scale (docs/integer-program.md).
 from __future__ import annotations
 
 import dataclasses
-import decimal
 import json
 import math
 from collections.abc import Mapping
@@ -24,9 +23,10 @@ from ivit_gemmini import __version__
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_path, atomic_write_text
 from ivit_gemmini.model.architecture import Architecture
+from ivit_gemmini.model.quant_functions import MANTISSA_BITS
+from ivit_gemmini.model.quant_functions import dyadic as frexp_dyadic
 
 FORMAT = "ivit-gemmini-params/1"
-MANTISSA_BITS = 31
 MAX_SHIFT = 62
 LOGIT_HEADROOM_BITS = 16
 LAYERNORM_BIAS_LIMIT = 2**30
@@ -55,22 +55,13 @@ class IntegerParams:
 
 
 def dyadic(scale_in: torch.Tensor, scale_out: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(m, e) with m / 2^e ~ scale_in / scale_out, as I-ViT's `fixedpoint_mul` computes it."""
+    """(m, e) with m / 2^e ~ scale_in / scale_out, as I-ViT's `fixedpoint_mul` computes it
+    (the fake-quant model's own `batch_frexp`), with the multiplier kept inside int32."""
     ratio = scale_in.reshape(-1).double() / scale_out.reshape(-1).float().double()
-    ms, es = [], []
-    for r in ratio.tolist():
-        mant, exp = math.frexp(r)
-        m = int(
-            decimal.Decimal(mant * 2**MANTISSA_BITS).quantize(
-                decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP
-            )
-        )
-        e = MANTISSA_BITS - exp
-        if abs(m) == 2**MANTISSA_BITS:  # same value with the multiplier kept inside int32
-            m, e = m // 2, e - 1
-        ms.append(m)
-        es.append(e)
-    return np.array(ms, dtype=np.int32), np.array(es, dtype=np.int32)
+    m, e = (t.numpy().astype(np.int64) for t in frexp_dyadic(ratio))
+    carried = np.abs(m) == 2**MANTISSA_BITS  # same value as (m / 2, e - 1)
+    m, e = np.where(carried, m // 2, m), np.where(carried, e - 1, e)
+    return m.astype(np.int32), e.astype(np.int32)
 
 
 class _Builder:

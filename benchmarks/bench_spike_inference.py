@@ -8,7 +8,7 @@ Measures, from a results tree the workflow has built (model.tar, manifest, int8 
     LayerNorm, requantization, ...), Spike wall time, and the extension's MAC count.
 Targets for DeiT-tiny (issue 5): <= 400 M instructions and <= 10 s per image (aim 250 M / 2 s).
 
-    python benchmarks/bench_spike_inference.py [--results results] [--config default]
+    python benchmarks/bench_spike_inference.py [--results results] [--config NAME]
         [--images chelsea coffee] [--json out.json]
 """
 
@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("results"),
         help="results folder of a workflow run (default: results)",
     )
-    parser.add_argument("--config", default="default", help="build config (results/build/<it>)")
+    parser.add_argument("--config", default=None,
+                        help="build config (results/build/<it>; default: the only one there)")
     parser.add_argument(
         "--archive",
         type=Path,
@@ -191,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not images:
             raise UserError(f"no inputs in {args.results / 'inputs'}: run the workflow first")
+        if args.config is None and args.archive is None:
+            built = sorted(p.parent.name for p in (args.results / "build").glob("*/model.tar"))
+            if len(built) != 1:
+                raise UserError(f"{len(built)} model libraries in {args.results / 'build'}: "
+                                "name one with --config")
+            args.config = built[0]
         result = bench(args.results, args.config, images, args.timeout, args.archive)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -106,7 +106,8 @@ def test_localrules_name_every_rule_but_the_simulations() -> None:
     sources = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
     texts = [p.read_text() for p in sources]
     rules = {m for t in texts for m in re.findall(r"^\s*rule (\w+):", t, re.M)}
-    blocks = [b for t in texts for b in re.findall(r"^localrules:\n((?:[ \t]+\w+,?\n)+)", t, re.M)]
+    blocks = [b for t in texts
+              for b in re.findall(r"^[ \t]*localrules:\n((?:[ \t]+\w+,?\n)+)", t, re.M)]
     assert blocks, "no localrules: declaration in the workflow"
     local = {name for b in blocks for name in re.findall(r"\w+", b)}
     assert rules >= SIM_RULES

@@ -8,7 +8,6 @@ from ivit_gemmini.paper import targets as paper_targets
 localrules:
     paper,
     train_digits_qat,
-    prepare_digits_inputs,
     write_labels,
     tabulate_accuracy,
     tabulate_verification,
@@ -117,6 +116,9 @@ if config["dataset"]["source"] == "digits":
 
     # One job writes every digits input (quantize_image would need an image file per id).
     ruleorder: prepare_digits_inputs > quantize_image
+
+    localrules:
+        prepare_digits_inputs,
 
     rule prepare_digits_inputs:
         input:

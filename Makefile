@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 CONFIG ?= config/config.yaml
 PYTEST_ARGS ?=
 # Debian 12 packages the project needs (add yours here; setup installs only missing ones).
-DEB_PACKAGES := python3 python3-venv \
+# g++ builds our Spike extension and the host checks of the C model library.
+DEB_PACKAGES := python3 python3-venv g++ \
 	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf device-tree-compiler \
 	munge slurmctld slurmd slurm-client
 

@@ -14,7 +14,9 @@ if [ "$#" -gt 0 ]; then
     installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null || true)
     missing=()
     for pkg in "$@"; do
-        grep -qE "^${pkg}(:[a-z0-9]+)? ii" <<<"$installed" || missing+=("$pkg")
+        # Exact name match (package names may contain '+', so no regex).
+        awk -v p="$pkg" '($1 == p || index($1, p ":") == 1) && $2 == "ii" {f = 1} END {exit !f}' \
+            <<<"$installed" || missing+=("$pkg")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         if [ "$(id -u)" -ne 0 ]; then

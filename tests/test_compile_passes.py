@@ -12,6 +12,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
+import tvm
 from compile_helpers import ODD, random_image, random_params
 from tvm import relax
 
@@ -103,18 +104,23 @@ def test_whole_network_with_every_matmul_offloaded_equals_forward_int() -> None:
         np.testing.assert_array_equal(tvm_adapter.run_vm(vm, image), forward_int(params, image))
 
 
-def test_matmul_plus_bias_row_is_one_gemmini_call_with_the_bias() -> None:
-    rng = np.random.default_rng(4)
-    bias = rng.integers(-(2**20), 2**20, 13).astype(np.int32)
+def _linear_module(m: int, k: int, bias: np.ndarray) -> tvm.IRModule:
+    """main(a (m, k) int8, b (k, n) int8) = a @ b + bias, as the graph writes a linear layer."""
     bb = relax.BlockBuilder()
-    x = relax.Var("a", tvm_adapter.tensor_type((17, 9), "int8"))
-    y = relax.Var("b", tvm_adapter.tensor_type((9, 13), "int8"))
+    x = relax.Var("a", tvm_adapter.tensor_type((m, k), "int8"))
+    y = relax.Var("b", tvm_adapter.tensor_type((k, len(bias)), "int8"))
     with bb.function("main", [x, y]):
         with bb.dataflow():
             acc = bb.emit(relax.op.matmul(x, y, out_dtype="int32"))
             out = bb.emit_output(relax.op.add(acc, relax.const(bias)))
         bb.emit_func_output(out)
-    mod = passes.partition_for_gemmini(bb.get())
+    return bb.get()
+
+
+def test_matmul_plus_bias_row_is_one_gemmini_call_with_the_bias() -> None:
+    rng = np.random.default_rng(4)
+    bias = rng.integers(-(2**20), 2**20, 13).astype(np.int32)
+    mod = passes.partition_for_gemmini(_linear_module(17, 9, bias))
     assert _kernel_names(mod) == ["gemmini_matmul_bias_17x13x9"]  # the plain matmul is gone
     a = rng.integers(-128, 128, (17, 9)).astype(np.int8)
     b = rng.integers(-128, 128, (9, 13)).astype(np.int8)
@@ -126,15 +132,7 @@ def test_matmul_plus_bias_row_is_one_gemmini_call_with_the_bias() -> None:
 def test_a_bias_beyond_fp32_precision_stays_on_the_core() -> None:
     # Hardware moves D in through an fp32 scale: |bias| > 2^24 would not be exact there.
     bias = np.array([2**24 + 1, 5, -7], dtype=np.int32)
-    bb = relax.BlockBuilder()
-    x = relax.Var("a", tvm_adapter.tensor_type((4, 2), "int8"))
-    y = relax.Var("b", tvm_adapter.tensor_type((2, 3), "int8"))
-    with bb.function("main", [x, y]):
-        with bb.dataflow():
-            acc = bb.emit(relax.op.matmul(x, y, out_dtype="int32"))
-            out = bb.emit_output(relax.op.add(acc, relax.const(bias)))
-        bb.emit_func_output(out)
-    mod = passes.partition_for_gemmini(bb.get())
+    mod = passes.partition_for_gemmini(_linear_module(4, 2, bias))
     names = _kernel_names(mod)
     assert not any("bias" in n for n in names), names
     a = np.array([[1, 2], [3, 4], [-5, 6], [7, -8]], dtype=np.int8)

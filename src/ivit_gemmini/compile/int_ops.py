@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 
 from tvm import te, tirx
 
-INT31_MAX = 2**31 - 1
-NEWTON_STEPS = 10
-NEWTON_START = 2**16
-SOFTMAX_N = 15
-GELU_N = 23
-GELU_SIGMOID_BITS = 8
+from ivit_gemmini.spec.constants import (
+    GELU_N,
+    GELU_SIGMOID_BITS,
+    INT31_MAX,
+    NEWTON_START,
+    NEWTON_STEPS,
+    SOFTMAX_N,
+)
 
 Expr = tirx.Expr
 # A requantization operand: a literal (per tensor) or a 1-D tensor over the last axis.

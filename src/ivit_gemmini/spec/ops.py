@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import torch
 
-INT31_MAX = 2**31 - 1
-NEWTON_STEPS = 10
-NEWTON_START = 2**16
-SOFTMAX_N = 15
-GELU_N = 23
-GELU_SIGMOID_BITS = 8
+from ivit_gemmini.spec.constants import (
+    GELU_N,
+    GELU_SIGMOID_BITS,
+    INT31_MAX,
+    NEWTON_START,
+    NEWTON_STEPS,
+    SOFTMAX_N,
+)
 
 Tensor = torch.Tensor
 

@@ -70,11 +70,15 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
     def fake_workflow(cmd: list[str], log: Path) -> None:  # TEST DOUBLE of Snakemake
         seen["cmd"] = cmd
         work = Path(cmd[cmd.index("--directory") + 1])
-        target = work / cmd[-1]
+        target = work / "results/logits/spike/cfg/my_cat.npy"
         target.parent.mkdir(parents=True)
         logits = np.zeros(1000, dtype=np.int64)
         logits[[282, 281, 285, 7, 999]] = [50, 40, 30, 20, 10]
         np.save(target, logits)
+        summary = work / "results/shards/spike/cfg/0of1.json"
+        summary.parent.mkdir(parents=True)
+        summary.write_text(json.dumps({"stage": "spike", "images": {"my_cat": {
+            "status": "ok", "key": "k", "files": {"logits": str(target.relative_to(work))}}}}))
         (work / "results/model").mkdir(parents=True)
         (work / "results/model/manifest.json").write_text(json.dumps({"arch": {
             "num_classes": 1000}}))
@@ -89,7 +93,7 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
         "  2. Class 281", "  3. Class 285", "  4. Class 7", "  5. Class 999"]
 
     cmd = seen["cmd"]
-    assert cmd[-1] == "results/logits/spike/my_cat.npy"
+    assert cmd[-1] == "backend_outputs"
     assert cmd[cmd.index("-s") + 1] == str(REPO / "Snakefile")
     config = yaml.safe_load(Path(cmd[cmd.index("--configfile") + 1]).read_text())
     assert config["images"] == [str(img.resolve())]
@@ -97,3 +101,10 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
     assert config["spike"]["timeout_s"] == 77
     assert config["checkpoint"] == "demo"
     validate_config(config, load_schema(REPO / "workflow/schemas/config.schema.yaml"))
+
+
+def test_stage_lines_name_what_the_workflow_does() -> None:
+    assert cli_infer.stage_of("rule run_spike:") == cli_infer.STAGES["run_spike"]
+    assert cli_infer.stage_of("localrule quantize_images:\n").startswith("quantizing")
+    assert cli_infer.stage_of("rule some_new_rule:") == "some_new_rule"
+    assert cli_infer.stage_of("    input: results/model/params.npz") is None

@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from firmware_helpers import CLASSES, make_standin_archive, random_input, standin_golden
+from firmware_helpers import (
+    CLASSES,
+    make_standin_archive,
+    random_input,
+    standin_golden,
+    write_quantize_summary,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = ["build_model_library", "run_spike", "build_spike_extension", "write_gemmini_params"]
@@ -30,14 +36,7 @@ def _add_image(work: Path, name: str, seed: int) -> None:
     inputs = work / "results" / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
     random_input(seed).tofile(inputs / f"{name}.bin")
-    # The quantize shard's summary, as quantize_images would write it (one shard: 0of1).
-    summary = work / "results/shards/quantize/0of1.json"
-    summary.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(summary.read_text()) if summary.is_file() else {
-        "stage": "quantize", "shard": "0of1", "images": {}}
-    data["images"][name] = {"status": "ok", "key": "test", "files": {
-        "input": f"results/inputs/{name}.bin"}}
-    summary.write_text(json.dumps(data))
+    write_quantize_summary(work, sorted(p.stem for p in inputs.glob("*.bin")))
 
 
 def _workdir(work: Path, images: list[str], timeout_s: float = 120,

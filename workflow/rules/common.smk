@@ -31,6 +31,7 @@ localrules:
     all,
     model_only,
     tables,
+    backend_outputs,
     export_demo_images,
     make_demo_checkpoint,
     write_gemmini_params,

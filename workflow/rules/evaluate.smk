@@ -59,6 +59,11 @@ rule compute_agreement:
         "../scripts/compute_agreement.py"
 
 
+rule backend_outputs:
+    input:
+        get_summaries(),
+
+
 rule collect_failures:
     input:
         summaries=get_summaries(["quantize", *config["backends"]]),

@@ -108,3 +108,4 @@ def test_stage_lines_name_what_the_workflow_does() -> None:
     assert cli_infer.stage_of("localrule quantize_images:\n").startswith("quantizing")
     assert cli_infer.stage_of("rule some_new_rule:") == "some_new_rule"
     assert cli_infer.stage_of("    input: results/model/params.npz") is None
+    assert cli_infer.stage_of("localrule backend_outputs:") is None

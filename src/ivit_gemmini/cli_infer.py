@@ -154,12 +154,15 @@ STAGES = {
     "run_verilator": "linking the image's program and simulating it on Verilator",
 }
 RULE_LINE = re.compile(r"^(?:local)?rule (\w+):")
+TARGET_RULES = ("backend_outputs",)  # the target itself: no work, no stage line
 
 
 def stage_of(line: str) -> str | None:
     """The stage a Snakemake output line announces (`rule run_spike:`), or None."""
     match = RULE_LINE.match(line.strip())
-    return None if match is None else STAGES.get(match.group(1), match.group(1))
+    if match is None or match.group(1) in TARGET_RULES:
+        return None
+    return STAGES.get(match.group(1), match.group(1))
 
 
 def run_workflow(cmd: list[str], log: Path) -> None:

@@ -10,7 +10,7 @@ from ivit_gemmini.errors import UserError
 from ivit_gemmini.firmware.elf import firmware_dependencies, library_dependencies
 from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
 from ivit_gemmini.paper.dataset import DIGITS_SOURCE, dataset_images
-from ivit_gemmini.shards.plan import SHARD_PATTERN, plan_shards
+from ivit_gemmini.shards.plan import SHARD_PATTERN, image_stamp, plan_shards
 from ivit_gemmini.simulate.resources import slurm_runtime_minutes
 
 # Backends whose logits some rule can produce; each stage registers the ones it implements.
@@ -100,8 +100,24 @@ def shard_images(wildcards):
 
 
 def shard_image_files(wildcards):
-    """The image files of a shard (inputs of its quantization; digits have none)."""
-    return [IMAGES[i] for i in SHARDS[wildcards.shard] if IMAGES[i] != DIGITS_SOURCE]
+    """The image files of a shard that a rule makes (the demo photographs): inputs of its
+    quantization. The user's own images are not inputs (50,000 input files slow the DAG
+    down): `shard_image_stamp` reruns the shard when one of them changes."""
+    return [
+        IMAGES[i] for i in SHARDS[wildcards.shard] if IMAGES[i].startswith("results/")
+    ]
+
+
+def shard_image_stamp(wildcards):
+    """Size and modification time of the shard's own image files, as a params entry: an
+    edited or replaced image reruns its shard (which computes only that image)."""
+    return image_stamp(
+        [
+            IMAGES[i]
+            for i in SHARDS[wildcards.shard]
+            if IMAGES[i] != DIGITS_SOURCE and not IMAGES[i].startswith("results/")
+        ]
+    )
 
 
 def shard_sources(wildcards):

@@ -74,6 +74,7 @@ rule quantize_images:
         cpus_per_task=1,
     params:
         sources=shard_sources,
+        stamp=shard_image_stamp,
         code=stage_code("quantize"),
     script:
         "../scripts/quantize_shard.py"

@@ -9,6 +9,8 @@ computes the images it has no result for: see `shards.job`).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import zlib
 from collections.abc import Iterable
 
@@ -43,3 +45,15 @@ def plan_shards(image_ids: Iterable[str], size: int) -> dict[str, list[str]]:
     for image in ids:
         out.setdefault(shard_name(shard_index(image, shards), shards), []).append(image)
     return dict(sorted(out.items()))
+
+
+def image_stamp(paths: Iterable[str]) -> str:
+    """A short hash of each file's path, size and modification time (one stat per file)."""
+    h = hashlib.sha256()
+    for path in paths:
+        try:
+            st = os.stat(path)
+            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        except OSError:
+            h.update(f"{path}\0missing\0".encode())
+    return h.hexdigest()[:16]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ivit_gemmini.errors import UserError
+from ivit_gemmini.firmware.toolchain import DEFAULT_MEMORY_MB
 from ivit_gemmini.io import atomic_path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -32,6 +33,7 @@ CXX_FLAGS = ("-std=c++20", "-fPIC", "-fwrapv", "-D_GLIBCXX_USE_CXX11_ABI=0", "-W
 
 DONE_RE = re.compile(r"^IVIT-DONE status=(-?\d+)\s*$", re.MULTILINE)
 TRAP_RE = re.compile(r"IVIT-TRAP mcause=(0x[0-9a-f]+) mepc=(0x[0-9a-f]+) mtval=(0x[0-9a-f]+)")
+TRAP_WHY_RE = re.compile(r"^IVIT-TRAP-WHY (.*)$", re.MULTILINE)
 GEMMINI_ERROR_RE = re.compile(r"^gemmini: error: (.*)$", re.MULTILINE)
 COUNTER_RE = re.compile(r"^IVIT-COUNTERS cycles=(\d+) instret=(\d+)\s*$", re.MULTILINE)
 MCAUSE_NAMES = {
@@ -149,8 +151,11 @@ class SpikeRun:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def spike_command(elf: Path, extension: Path | None, isa: str = "rv64gc") -> list[str]:
-    cmd = [str(spike_binary()), f"--isa={isa}"]
+def spike_command(elf: Path, extension: Path | None, isa: str = "rv64gc",
+                  memory_mb: int = DEFAULT_MEMORY_MB) -> list[str]:
+    """Spike with `memory_mb` MiB at 0x80000000: the memory the ELF was linked for
+    (config firmware.memory_mb feeds both)."""
+    cmd = [str(spike_binary()), f"--isa={isa}", f"-m{int(memory_mb)}"]
     if extension is not None:
         cmd += [f"--extlib={extension}", f"--extension={EXTENSION_NAME}"]
     return [*cmd, str(elf)]
@@ -162,6 +167,7 @@ def run_spike(
     extension: Path | None,
     timeout_s: float,
     stats_json: Path | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> SpikeRun:
     """Run `elf` on Spike (with the Gemmini extension if given); raise UserError unless it ended
     with the done marker and exit code 0. `stats_json` receives the extension's statistics."""
@@ -176,7 +182,7 @@ def run_spike(
     start = time.monotonic()
     try:
         proc = subprocess.run(
-            spike_command(elf, extension),
+            spike_command(elf, extension, memory_mb=memory_mb),
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -204,7 +210,9 @@ def check_run(
     if trap:
         mcause, mepc, mtval = (int(g, 16) for g in trap.groups())
         cause = MCAUSE_NAMES.get(mcause, f"mcause {mcause:#x}")
-        detail = f"; {model_error.group(1)}" if model_error else ""
+        why = TRAP_WHY_RE.search(stdout)
+        detail = f": {why.group(1).strip()}" if why else ""
+        detail += f"; {model_error.group(1)}" if model_error else ""
         raise UserError(
             f"{elf.name} trapped on Spike: {cause} at pc {mepc:#x} (mtval {mtval:#x}){detail}"
         )

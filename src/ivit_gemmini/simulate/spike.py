@@ -9,11 +9,13 @@ non-zero exit, a silent stop without the marker — raises `UserError` with one 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,11 +82,35 @@ def _extension_inputs(params_dir: Path | None = None) -> list[Path]:
     return files
 
 
+@functools.cache
+def spike_version(binary: Path) -> str:
+    """The first line of `spike --help` (version and the git hashes it was built from)."""
+    try:
+        proc = subprocess.run([str(binary), "--help"], capture_output=True, text=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise UserError(f"cannot run {binary} ({err}): reinstall spike") from None
+    first = next((ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()),
+                 "")
+    if "Spike" not in first:
+        raise UserError(f"{binary} --help does not name a Spike version ({first[:80]!r}): "
+                        "reinstall spike")
+    return first
+
+
 def _extension_key(cxx: str, params_dir: Path | None = None) -> str:
+    """Hash of what the built library depends on: our sources and headers, the flags, and the
+    installed Spike (its version line and the content of its headers, not its path: another
+    Spike gets another library, a moved venv reuses it)."""
     digest = hashlib.sha256()
     for path in _extension_inputs(params_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(" ".join((cxx, *CXX_FLAGS, str(spike_data_dir()))).encode())
+    data = spike_data_dir()
+    digest.update(spike_version(data / "bin" / "spike").encode() + b"\0")
+    include = data / "include"
+    for header in sorted(p for p in include.rglob("*") if p.is_file()):
+        digest.update(str(header.relative_to(include)).encode() + b"\0" + header.read_bytes())
+    digest.update(" ".join((cxx, *CXX_FLAGS)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -93,8 +119,11 @@ def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None 
 
     `params_dir` holds a generated `gemmini_params.h` (another DIM or memory size); None uses
     the committed default in gemmini/include. The file name carries a hash of all sources, the
-    params header, flags and the Spike headers' location, so an edit anywhere (or another
-    configuration) rebuilds and an unchanged tree reuses the library.
+    params header, flags and the installed Spike's version and headers, so an edit anywhere
+    (or another configuration, or another Spike) rebuilds and an unchanged tree reuses the
+    library. Objects are compiled in a private temporary folder and the library is renamed
+    into place, so builds sharing `out_dir` (`make demo` and `make paper`) never see a
+    half-written file.
     """
     if params_dir is not None and not (Path(params_dir) / "gemmini_params.h").is_file():
         raise UserError(f"{params_dir}/gemmini_params.h does not exist: run write_gemmini_params")
@@ -104,27 +133,26 @@ def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None 
     if lib.is_file():
         return lib
     include = spike_data_dir() / "include"
-    obj_dir = out_dir / f"obj-{key}"
-    obj_dir.mkdir(exist_ok=True)
-    objects = []
-    for source in sorted(EXTENSION_DIR.glob("*.cc")):
-        obj = obj_dir / (source.stem + ".o")
-        opt = "-O3" if source.name in O3_SOURCES else "-O2"
-        cmd = [
-            cxx,
-            *CXX_FLAGS,
-            opt,
-            *[f"-I{d}" for d in _include_dirs(params_dir)],
-            f"-I{include}",
-            "-c",
-            str(source),
-            "-o",
-            str(obj),
-        ]
-        _run_compiler(cmd, source.name)
-        objects.append(str(obj))
-    with atomic_path(lib) as tmp:
-        _run_compiler([cxx, "-shared", "-o", str(tmp), *objects], lib.name)
+    with tempfile.TemporaryDirectory(prefix=f".obj-{key}-", dir=out_dir) as obj_dir:
+        objects = []
+        for source in sorted(EXTENSION_DIR.glob("*.cc")):
+            obj = Path(obj_dir) / (source.stem + ".o")
+            opt = "-O3" if source.name in O3_SOURCES else "-O2"
+            cmd = [
+                cxx,
+                *CXX_FLAGS,
+                opt,
+                *[f"-I{d}" for d in _include_dirs(params_dir)],
+                f"-I{include}",
+                "-c",
+                str(source),
+                "-o",
+                str(obj),
+            ]
+            _run_compiler(cmd, source.name)
+            objects.append(str(obj))
+        with atomic_path(lib) as tmp:
+            _run_compiler([cxx, "-shared", "-o", str(tmp), *objects], lib.name)
     return lib
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_path
+from ivit_gemmini.paths import REPO_ROOT, require_repo_dir
 
 GCC = "riscv64-unknown-elf-gcc"
-REPO_ROOT = Path(__file__).resolve().parents[3]
 RUNTIME_DIR = REPO_ROOT / "gemmini" / "runtime"
 RUNTIME_SOURCES = ("reset.S", "htif.c", "console.c", "exit.c", "trap.c", "trap_entry.S")
 LINKER_SCRIPT = RUNTIME_DIR / "ivit.ld"
@@ -74,7 +74,7 @@ def compile_command(
     stack_kb: int = DEFAULT_STACK_KB,
 ) -> list[str]:
     """The full gcc command line that builds `out` from `sources` plus the runtime."""
-    runtime = [RUNTIME_DIR / name for name in RUNTIME_SOURCES]
+    runtime = [require_repo_dir(RUNTIME_DIR) / name for name in RUNTIME_SOURCES]
     includes = [f"-I{d}" for d in [RUNTIME_DIR, *include_dirs]]
     macro_flags = [f"-D{k}={v}" for k, v in (defines or {}).items()]
     link = [f"-Wl,--defsym={name}={value:#x}"

@@ -24,8 +24,8 @@ from typing import Any
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.firmware.toolchain import DEFAULT_MEMORY_MB
 from ivit_gemmini.io import atomic_path
+from ivit_gemmini.paths import REPO_ROOT, require_repo_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 EXTENSION_DIR = REPO_ROOT / "gemmini" / "spike"
 EXTENSION_INCLUDES = (REPO_ROOT / "gemmini" / "include", REPO_ROOT / "gemmini" / "isa")
 EXTENSION_NAME = "gemmini"
@@ -75,7 +75,7 @@ def _include_dirs(params_dir: Path | None) -> list[Path]:
 def _extension_inputs(params_dir: Path | None = None) -> list[Path]:
     """Every file whose content determines the extension build (for each header name, the copy
     the compiler finds first)."""
-    files = sorted(EXTENSION_DIR.glob("*.cc")) + sorted(EXTENSION_DIR.glob("*.h"))
+    files = sorted(require_repo_dir(EXTENSION_DIR).glob("*.cc")) + sorted(EXTENSION_DIR.glob("*.h"))
     for header in ("gemmini_params.h", "gemmini_commands.h"):
         found = [d / header for d in _include_dirs(params_dir) if (d / header).is_file()]
         files += found[:1]

@@ -4,6 +4,7 @@ that fixes it instead of hanging."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -88,3 +89,29 @@ def test_program_too_large_is_refused_at_link_time(tmp_path: Path) -> None:
 def test_bad_memory_config_is_user_error(tmp_path: Path, memory_mb: int, stack_kb: int) -> None:
     with pytest.raises(UserError, match="firmware"):
         build(tmp_path, memory_mb=memory_mb, stack_kb=stack_kb)
+
+
+@pytest.mark.slow
+def test_workflow_links_and_runs_for_the_configured_memory(tmp_path: Path,
+                                                          toy_checkpoint: Path) -> None:
+    from workflow_helpers import run_workflow
+
+    photo = sorted((toy_checkpoint.parent / "demo").glob("*.png"))[0]
+    config = {"checkpoint": str(toy_checkpoint), "images": [str(photo)],
+              "backends": ["torch-int", "spike"], "firmware": {"memory_mb": 4, "stack_kb": 256}}
+    target = f"results/logits/spike/{photo.stem}.npy"
+    run = run_workflow(tmp_path, config, "--", target)
+    assert run.returncode == 0, run.stderr[-3000:]
+    log = (tmp_path / "results/logs/spike" / f"{photo.stem}.log").read_text()
+    assert " -m4 " in log.splitlines()[0]  # Spike got the memory the ELF was linked for
+    elf = next((tmp_path / "results/elf").glob(f"*/{photo.stem}.elf"))
+    sym = symbols(elf)
+    assert sym["__ivit_memory_end"] - toolchain.MEMORY_BASE == 4 * MIB
+    assert sym["__stack"] - sym["__ivit_guard_end"] == 256 << 10
+    # A memory the model does not fit: the changed key relinks, and the link says what to do.
+    config["firmware"] = {"memory_mb": 1, "stack_kb": 1000}
+    run = run_workflow(tmp_path, config, "--", target)
+    assert run.returncode != 0
+    assert len(run.error_lines()) == 1, run.stderr[-3000:]
+    assert re.fullmatch(r"error: .*needs \d+ MiB .*but firmware.memory_mb is 1: raise "
+                        r"firmware.memory_mb to at least \d+ .*", run.error_lines()[0])

@@ -225,6 +225,38 @@ def test_mvin_scale_rounds_half_to_even_and_saturates(rig):
         assert np.array_equal(got, want), f"scale {scale}: {first_mismatch(got, want)}"
 
 
+# Scales a sweep can produce: both zeros, the smallest and largest subnormal, a product that
+# overflows fp32, both infinities and NaN (bit patterns, so -0.0 and the NaN survive as given).
+SPECIAL_SCALE_BITS = [0x0000_0000, 0x8000_0000, 0x0000_0001, 0x007F_FFFF, 0x7E96_7699,
+                      0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0xFFC1_2345]  # fmt: skip
+
+
+def test_mvin_and_mvout_special_scales(rig):
+    """Scale 0.0 multiplies by zero (it used to be taken as 1.0); -0.0, subnormals, infinities and
+    NaN follow fp32 multiply, round half to even, saturate (NaN -> 127) on both the mvin scale
+    and the accumulator's mvout scale. One Spike run covers all of them."""
+    x = np.arange(-128, 128, dtype=np.int8).reshape(16, 16)  # includes 0: 0 x inf is NaN
+    acc = np.arange(-128, 128, dtype=np.int32).reshape(16, 16) * 1000
+    n = len(SPECIAL_SCALE_BITS)
+    s = ScriptCase(dump_bytes=2 * n * 256)
+    at, acc_at = s.data(x), s.data(acc)
+    s.op("config_st", 16, 0, f32(1.0))
+    for i, bits in enumerate(SPECIAL_SCALE_BITS):
+        s.op("config_ld", 0, 16, bits, 0, 16).op("mvin", 0, at, 32 * i, 16, 16)
+        s.op("mvout", 256 * i, 32 * i, 16, 16)
+    s.op("config_ld", 2, 64, f32(1.0), 0, 16).op("mvin", 2, acc_at, ACC | 0, 16, 16)
+    for i, bits in enumerate(SPECIAL_SCALE_BITS):
+        s.op("config_st", 16, 0, bits).op("mvout", 256 * (n + i), ACC | 0, 16, 16)
+    out = np.frombuffer(rig.run(s.build(), "special_scales").out, np.int8).reshape(2 * n, 16, 16)
+    for i, bits in enumerate(SPECIAL_SCALE_BITS):
+        scale = float(np.array([bits], np.uint32).view(np.float32)[0])
+        for got, src, what in ((out[i], x, "mvin"), (out[n + i], acc, "mvout")):
+            want = to_int8_scaled(src, scale)
+            assert np.array_equal(got, want), f"{what} scale bits {bits:#010x}: " + first_mismatch(
+                got, want
+            )
+
+
 def test_accumulator_mvin_int32_accumulate_full_and_scaled_mvout(rig):
     rng = np.random.default_rng(42)
     d1 = rng.integers(-(1 << 30), 1 << 30, (16, 16), dtype=np.int32)

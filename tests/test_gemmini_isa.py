@@ -267,6 +267,25 @@ def test_mvin_and_mvout_special_scales(rig):
             )
 
 
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+@pytest.mark.parametrize(
+    "scales", [(np.inf, np.nan, 1.0), (0.0, -0.0, 2.0**-149), (2.0**-149, 1e38, -np.inf)]
+)
+def test_resadd_special_scales(rig, scales, dataflow):
+    """The same special scales through a whole kernel: Gemmini and the CPU path (the params
+    header's MVIN_SCALE / ACC_SCALE) both give numpy's fp32 answer, with no undefined
+    float -> integer conversion on the core."""
+    A = np.arange(-128, 128, dtype=np.int8).reshape(16, 16)
+    B = A[::-1].copy()
+    a_scale, b_scale, c_scale = scales
+    case = resadd_case(A, B, A_scale=a_scale, B_scale=b_scale, C_scale=c_scale, relu=False,
+                       dataflow=dataflow)  # fmt: skip
+    got = np.frombuffer(rig.run(case, "resadd_special").out, np.int8).reshape(16, 16)
+    summed = to_int8_scaled(A, a_scale).astype(np.int32) + to_int8_scaled(B, b_scale)
+    want = to_int8_scaled(summed.astype(np.int32), c_scale)
+    assert np.array_equal(got, want), first_mismatch(got, want)
+
+
 def test_accumulator_mvin_int32_accumulate_full_and_scaled_mvout(rig):
     rng = np.random.default_rng(42)
     d1 = rng.integers(-(1 << 30), 1 << 30, (16, 16), dtype=np.int32)

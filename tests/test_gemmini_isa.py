@@ -387,17 +387,19 @@ DW_CASES = {
     "pool": ({"stride": 1, "padding": 1, "scale": 1 / 50, "pool_size": 3, "pool_stride": 2,
               "pool_padding": 1}, None),
     "tiles": ({"stride": 1, "padding": 1, "act": RELU, "scale": 1 / 40}, (1, 3, 4, 2, 2)),
+    "nobias": ({"stride": 1, "padding": 0, "scale": 1 / 32}, None),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    "name,dataflow", [("s2p1", "WS"), ("s2p1", "CPU"), ("pool", "WS"), ("tiles", "WS")]
+    "name,dataflow",
+    [("s2p1", "WS"), ("s2p1", "CPU"), ("pool", "WS"), ("tiles", "WS"), ("nobias", "WS")],
 )
 def test_conv_dw(rig, name, dataflow):
     kwargs, tiles = DW_CASES[name]
     rng = np.random.default_rng(61)
     x, w = rand_i8(rng, 2, 9, 11, 5), rand_i8(rng, 5, 3, 3)
-    bias = rng.integers(-3000, 3000, 5, dtype=np.int32)
+    bias = None if name == "nobias" else rng.integers(-3000, 3000, 5, dtype=np.int32)
     want = golden_conv_dw(x, w, bias, **kwargs)
     out = rig.run(conv_dw_case(x, w, bias, tiles=tiles, dataflow=dataflow, **kwargs), name).out
     got = np.frombuffer(out, np.int8).reshape(want.shape)

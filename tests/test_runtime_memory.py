@@ -73,6 +73,14 @@ def test_access_past_the_heap_names_memory_mb(tmp_path: Path) -> None:
         run_spike(elf, extension=None, timeout_s=20, memory_mb=32)
 
 
+def test_malloc_stops_at_the_end_of_memory(tmp_path: Path) -> None:
+    elf = build(tmp_path, memory_mb=16, stack_kb=64, HEAP_FILL="1")
+    heap_mib = (symbols(elf)["__heap_end"] - symbols(elf)["__heap_start"]) / MIB
+    run = run_spike(elf, extension=None, timeout_s=60, memory_mb=16)
+    blocks = int(run.stdout.split("heap blocks ")[1].split()[0])
+    assert heap_mib - 2 < blocks <= heap_mib  # every block written, none past the end
+
+
 def test_program_too_large_is_refused_at_link_time(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"needs (\d+) MiB .*firmware.memory_mb is 64: raise "
                                         r"firmware.memory_mb to at least \1") as e:

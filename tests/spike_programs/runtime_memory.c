@@ -1,8 +1,10 @@
 /* Memory failures on purpose (tests/test_runtime_memory.py): -DSTACK_OVERFLOW recurses
  * without end, -DPAST_HEAP stores one byte past the heap's end (= the end of memory),
- * -DBIG_BSS=N adds an N MiB buffer (a model too large for the memory); none: prints ok. */
+ * -DBIG_BSS=N adds an N MiB buffer (a model too large for the memory), -DHEAP_FILL mallocs
+ * 1 MiB blocks (and writes them) until malloc says no; none: prints ok. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern char __heap_end[];
@@ -31,6 +33,12 @@ int main(void)
 #endif
 #ifdef BIG_BSS
     big[0] = 1;
+#endif
+#ifdef HEAP_FILL
+    int blocks = 0;
+    for (void *p; (p = malloc(1 << 20)) != NULL; blocks++)
+        memset(p, 1, 1 << 20);
+    printf("heap blocks %d\n", blocks);
 #endif
     printf("memory ok\n");
     return 0;

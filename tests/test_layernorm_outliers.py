@@ -163,14 +163,13 @@ def test_an_impossible_shift_names_the_tensor_and_channel(outlier_checkpoint) ->
 
 @pytest.mark.slow
 def test_spike_logits_equal_torch_int_on_the_outlier_checkpoint(tmp_path, outlier_checkpoint):
+    # tvm-cpu is compared above; here the firmware (TVM's C of the fused LayerNorm kernel, on
+    # the RISC-V core, with Gemmini's matmuls) runs the whole workflow on Spike.
     photo = sorted((outlier_checkpoint.parent / "demo").glob("*.png"))[0]
     config = {"checkpoint": str(outlier_checkpoint), "images": [str(photo)],
-              "backends": ["torch-int", "tvm-cpu", "spike"]}
-    targets = [f"results/logits/{b}/{photo.stem}.npy" for b in ("torch-int", "tvm-cpu", "spike")]
+              "backends": ["torch-int", "spike"]}
+    targets = [f"results/logits/{b}/{photo.stem}.npy" for b in ("torch-int", "spike")]
     run = run_workflow(tmp_path, config, "--", *targets)
     assert run.returncode == 0, run.stderr[-3000:]
-    logits = {b: np.load(tmp_path / t) for b, t in zip(("torch-int", "tvm-cpu", "spike"),
-                                                        targets, strict=True)}
-    assert logits["spike"].dtype == np.int64
-    assert logits["spike"].tolist() == logits["torch-int"].tolist()
-    assert logits["tvm-cpu"].tolist() == logits["torch-int"].tolist()
+    torch_int, spike = (np.load(tmp_path / t) for t in targets)
+    assert spike.dtype == np.int64 and spike.tolist() == torch_int.tolist()

@@ -24,7 +24,7 @@ from ivit_gemmini.model.architecture import TOY
 from ivit_gemmini.model.checkpoint import load_checkpoint
 from ivit_gemmini.model.demo import make_demo_checkpoint
 from ivit_gemmini.model.images import export_demo_images, load_preprocessed
-from ivit_gemmini.model.params import build_params, export_params, load_params
+from ivit_gemmini.model.params import build_params, dyadic, export_params, load_params
 from ivit_gemmini.spec import ops
 from ivit_gemmini.spec.fold import fold_channel, fold_layernorm_requant, layernorm_requants
 from ivit_gemmini.spec.network import forward_int
@@ -159,6 +159,22 @@ def test_an_impossible_shift_names_the_tensor_and_channel(outlier_checkpoint) ->
     state["blocks.1.attn.qkv.fc_scaling_factor"] = scale
     with pytest.raises(UserError, match=r"blocks\.1\.qkv\.rq, channel 5: .*2\^31 or more"):
         build_params(state, ck.arch)
+
+
+def test_a_shift_above_62_elsewhere_is_the_exact_zero_pair(outlier_checkpoint) -> None:
+    ck = load_checkpoint(outlier_checkpoint, num_heads=TOY.num_heads)
+    state = dict(ck.state)
+    scale = state["blocks.0.mlp.fc1.fc_scaling_factor"].clone()
+    scale[3] = scale[3] * 2.0**-40  # one dead channel beside ordinary ones
+    state["blocks.0.mlp.fc1.fc_scaling_factor"] = scale
+    arrays, _ = build_params(state, ck.arch)
+    s_in = scale * state["blocks.0.qact3.act_scaling_factor"].reshape(-1)
+    m, e = dyadic(s_in, state["blocks.0.mlp.qact_gelu.act_scaling_factor"].reshape(-1))
+    assert int(e[3]) > 62  # was refused as "inconsistent" scales
+    for z in (2**31 - 1, -(2**31) + 1):  # |acc| < 2^31: the value is 0 for every input
+        assert oracle.requant(z, int(m[3]), int(e[3])) == 0
+    assert (int(arrays["blocks.0.fc1.rq.m"][3]), int(arrays["blocks.0.fc1.rq.e"][3])) == (0, 0)
+    assert (arrays["blocks.0.fc1.rq.m"][:3] == m[:3]).all()  # the other channels unchanged
 
 
 @pytest.mark.slow

@@ -13,8 +13,7 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 Timing::Timing(uint32_t sp_rows, uint32_t acc_rows)
-    : sp_rows_(sp_rows), acc_rows_(acc_rows), ld_done_(sp_rows + acc_rows, 0),
-      ex_done_(sp_rows + acc_rows, 0), rd_done_(sp_rows + acc_rows, 0) {
+    : sp_rows_(sp_rows), acc_rows_(acc_rows), rows_(size_t(sp_rows) + acc_rows) {
   for (int u = 0; u < 3; ++u) rs_[u].assign(p.rs_entries[u], 0);
   loop_done_.assign(p.loop_slots, 0);
 }
@@ -96,7 +95,7 @@ uint64_t Timing::enter(Unit unit, size_t* slot) {
   open_segment();
   uint64_t t = in_loop_ ? std::max(unroll_[unit] + 1, loop_start_) : core_;
   *slot = rs_pos_[unit];
-  rs_pos_[unit] = (rs_pos_[unit] + 1) % rs_[unit].size();
+  if (++rs_pos_[unit] == rs_[unit].size()) rs_pos_[unit] = 0;
   t = std::max(t, rs_[unit][*slot]);  // the entry `depth` commands back has completed
   (in_loop_ ? unroll_[unit] : core_) = t;
   return t;
@@ -108,17 +107,29 @@ void Timing::retire(Unit unit, size_t slot, uint64_t done) {
   if (in_loop_) loop_end_max_ = std::max(loop_end_max_, done);
 }
 
-uint32_t Timing::index(const Rows& r, uint32_t i) const {
-  uint64_t row = uint64_t(r.first) + uint64_t(i) * r.stride;
-  if (r.acc) {
-    if (in_loop_ && remap_acc_) row += acc_offset_;
-    return sp_rows_ + static_cast<uint32_t>(row % acc_rows_);
+// Calls f(row index) for every row of `r` (with the loop's buffer offsets); one modulo per
+// set, then stepping with a wrap-around subtraction (this runs for every command).
+template <typename F>
+void Timing::each_row(const Rows& r, F f) const {
+  if (r.count == 0) return;
+  const uint64_t size = r.acc ? acc_rows_ : sp_rows_;
+  const uint64_t base = r.acc ? sp_rows_ : 0;
+  uint64_t offset = 0;
+  if (in_loop_) offset = r.acc ? (remap_acc_ ? acc_offset_ : 0) : sp_offset_;
+  uint64_t row = (uint64_t(r.first) + offset) % size;
+  const uint64_t stride = r.stride % size;
+  if (stride == 1 && row + r.count <= size) {  // the common case: contiguous, no wrap
+    for (size_t k = base + row, end = k + r.count; k < end; ++k) f(k);
+    return;
   }
-  if (in_loop_) row += sp_offset_;
-  return static_cast<uint32_t>(row % sp_rows_);
+  for (uint32_t i = 0; i < r.count; ++i) {
+    f(static_cast<size_t>(base + row));
+    row += stride;
+    if (row >= size) row -= size;
+  }
 }
 
-// The row sets of a (block) move; blocks beyond kMaxBlocks fold into the last (approximate).
+// The row sets of a (block) move; blocks beyond kMaxBlocks are left out (approximate).
 int Timing::blocks_of(bool acc, uint32_t base, uint64_t rows, uint64_t blocks,
                       uint64_t block_stride, Rows* out) {
   const uint64_t n = std::min<uint64_t>(blocks, kMaxBlocks);
@@ -130,20 +141,17 @@ int Timing::blocks_of(bool acc, uint32_t base, uint64_t rows, uint64_t blocks,
 
 uint64_t Timing::ready(const Rows& r, bool lds, bool exs, bool reads) const {
   uint64_t t = 0;
-  for (uint32_t i = 0; i < r.count; ++i) {
-    const uint32_t k = index(r, i);
-    if (lds) t = std::max(t, ld_done_[k]);
-    if (exs) t = std::max(t, ex_done_[k]);
-    if (reads) t = std::max(t, rd_done_[k]);
-  }
+  each_row(r, [&](size_t k) {
+    const RowTimes& rt = rows_[k];
+    if (lds) t = std::max(t, rt.ld);
+    if (exs) t = std::max(t, rt.ex);
+    if (reads) t = std::max(t, rt.rd);
+  });
   return t;
 }
 
-void Timing::mark(const Rows& r, uint64_t* table, uint64_t t) {
-  for (uint32_t i = 0; i < r.count; ++i) {
-    uint64_t& slot = table[index(r, i)];
-    slot = std::max(slot, t);
-  }
+void Timing::mark(const Rows& r, uint64_t RowTimes::*field, uint64_t t) {
+  each_row(r, [&](size_t k) { rows_[k].*field = std::max(rows_[k].*field, t); });
 }
 
 // Busy cycles as the union of a unit's busy intervals (they arrive in nearly increasing order).
@@ -188,8 +196,9 @@ void Timing::config(Unit unit) {
   size_t slot;
   const uint64_t t = enter(unit, &slot);
   uint64_t& free = unit == kLoad ? ld_free_ : unit == kStore ? st_free_ : a_free_;
-  const uint64_t start = std::max(t, free);
+  const uint64_t start = std::max({t, free, unit == kExec ? w_free_ : 0});
   free = start + 1;
+  if (unit == kExec) w_free_ = free, busy(kExec, start, free);  // in order with the mesh
   retire(unit, slot, start + 1);
 }
 
@@ -210,7 +219,7 @@ void Timing::mvin(bool acc, uint32_t base, uint64_t local_rows, uint64_t blocks,
   if (!zeros) occ = std::max(occ, ceil_div(rows * reqs * p.mem_latency, p.max_in_flight));
   ld_free_ = start + occ;
   const uint64_t done = start + occ + (zeros ? 0 : p.mem_latency);
-  for (int i = 0; i < n_local; ++i) mark(local[i], ld_done_.data(), done);
+  for (int i = 0; i < n_local; ++i) mark(local[i], &RowTimes::ld, done);
   busy(kLoad, start, start + occ);
   if (!zeros) ev.rdma_bytes += rows * row_bytes, ev.rdma_reqs += rows * reqs;
   retire(kLoad, slot, done);
@@ -231,7 +240,7 @@ void Timing::mvout(bool from_acc, uint32_t base, uint64_t local_rows, uint64_t b
   occ = std::max(occ, ceil_div(rows * reqs * p.write_latency, p.max_in_flight));
   st_free_ = start + occ;
   const uint64_t read_end = start + occ + (from_acc ? p.acc_read_latency : 1);
-  for (int i = 0; i < n_local; ++i) mark(local[i], rd_done_.data(), read_end);
+  for (int i = 0; i < n_local; ++i) mark(local[i], &RowTimes::rd, read_end);
   const uint64_t done = read_end + p.write_latency;
   busy(kStore, start, start + occ);
   ev.wdma_bytes += rows * row_bytes, ev.wdma_reqs += rows * reqs;
@@ -259,7 +268,7 @@ void Timing::compute(bool ws, bool new_weights, const Rows& weights, const Rows&
     const uint64_t w_start =
         std::max({pre_t, w_free_, a_prev_start_, ready(weights, true, true, false)});
     w_free_ = w_start + DIM;
-    mark(weights, rd_done_.data(), w_free_);
+    mark(weights, &RowTimes::rd, w_free_);
     busy(kExec, w_start, w_free_);
     ev.weight_cycles += DIM;
     gate = w_free_;
@@ -277,9 +286,9 @@ void Timing::compute(bool ws, bool new_weights, const Rows& weights, const Rows&
   a_free_ = a_end;
   a_prev_start_ = a_start;
   const uint64_t done = a_end + 2 * DIM - 2;
-  mark(a, rd_done_.data(), a_end);
-  mark(b_or_d, rd_done_.data(), a_end);
-  mark(c, ex_done_.data(), done);
+  mark(a, &RowTimes::rd, a_end);
+  mark(b_or_d, &RowTimes::rd, a_end);
+  mark(c, &RowTimes::ex, done);
   busy(kExec, a_start, a_end);
   ev.mesh_active += rows;
   if (pre_pending_) retire(kExec, pre_slot_, a_start);

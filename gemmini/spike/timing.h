@@ -90,15 +90,19 @@ class Timing {
   static int blocks_of(bool acc, uint32_t base, uint64_t rows, uint64_t blocks,
                        uint64_t block_stride, Rows* out);
   uint64_t ready(const Rows& r, bool lds, bool exs, bool reads) const;
-  void mark(const Rows& r, uint64_t* table, uint64_t t);
-  uint32_t index(const Rows& r, uint32_t i) const;
+  // per local row: completion of the last mvin write, of the last compute write, end of the
+  // last read (by a compute or an mvout)
+  struct RowTimes {
+    uint64_t ld = 0, ex = 0, rd = 0;
+  };
+  template <typename F>
+  void each_row(const Rows& r, F f) const;
+  void mark(const Rows& r, uint64_t RowTimes::*field, uint64_t t);
   void busy(int which, uint64_t start, uint64_t end);
   void open_segment();
 
   uint32_t sp_rows_, acc_rows_;
-  // per local row: completion of the last mvin write, of the last compute write, end of the
-  // last read (by a compute or an mvout)
-  std::vector<uint64_t> ld_done_, ex_done_, rd_done_;
+  std::vector<RowTimes> rows_;  // the scratchpad's rows, then the accumulator's
   std::vector<uint64_t> rs_[3];  // completion times of the last entries, a ring per unit
   size_t rs_pos_[3] = {};
   bool open_ = false;

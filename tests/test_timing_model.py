@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from spike_helpers import ACC, DIM, GARBAGE, REPO, Program
 
-from spike_helpers import ACC, DIM, GARBAGE, REPO, Program, local
 from ivit_gemmini.errors import UserError
 
 SIMPLE = "call_cycles=0,core_cmd_cycles=0,mem_latency=10,write_latency=5,acc_read_latency=2"

@@ -24,8 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from ivit_gemmini.errors import UserError
-from ivit_gemmini.gemmini.config import GemminiConfig, config_fields, config_from_workflow
-from ivit_gemmini.gemmini.config import write_params_header
+from ivit_gemmini.gemmini.config import (
+    GemminiConfig,
+    config_fields,
+    config_from_workflow,
+    write_params_header,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RUNNER_SOURCE = REPO_ROOT / "gemmini" / "tests" / "cycles_runner.c"

@@ -21,7 +21,7 @@ enum Unit : int { kLoad = 0, kExec = 1, kStore = 2 };
 // measurements listed in docs/timing-model.md.
 struct TimingParams {
   uint64_t bus_bytes = 16;           // RTL dma_buswidth 128 bits: one 16-byte beat per cycle
-  uint64_t max_bytes = 64;           // RTL dma_maxbytes: the largest DMA request
+  uint64_t max_bytes = MAX_BYTES;    // RTL dma_maxbytes (64 by default): the largest request
   uint64_t mem_bus_bytes = 8;        // SoC: rocket-chip's memory bus (to DRAM) is 64 bits wide
   uint64_t max_in_flight = 64;       // RTL max_in_flight_mem_reqs (XactTracker entries)
   uint64_t rs_entries[3] = {8, 16, 4};  // RTL reservation_station_entries_ld / _ex / _st

@@ -42,7 +42,7 @@ def test_one_mvin(tmp_path, monkeypatch):
     stats = run(p, tmp_path, monkeypatch).stats
     assert stats["gemmini_cycles_modelled"] == 32 + 10
     assert stats["cycles"]["load"] == 32 and stats["cycles"]["execute"] == 0
-    assert stats["gemmini_segments"] == 1
+    assert stats["gemmini_segments"] == 1 and stats["gemmini_wait_cycles_modelled"] == 42
 
 
 def test_one_mvout(tmp_path, monkeypatch):
@@ -94,6 +94,7 @@ def test_fixed_cost_per_fence_delimited_call(tmp_path, monkeypatch):
     # each call: 100 before its first command, 3 to issue it, then the mvin's 42
     assert stats["gemmini_cycles_modelled"] == 2 * (100 + 3 + 42)
     assert stats["gemmini_segments"] == 2
+    assert stats["gemmini_wait_cycles_modelled"] == 2 * 42  # the core's own part is not a wait
 
 
 def ws_tiles(p: Program, q: int, m: int) -> None:

@@ -31,6 +31,7 @@ std::string Stats::to_json() const {
   const uint64_t modelled = t.modelled();
   o << "  \"gemmini_cycles_modelled\": " << modelled << ",\n";
   o << "  \"gemmini_segments\": " << t.segments() << ",\n";
+  o << "  \"gemmini_wait_cycles_modelled\": " << t.core_wait() << ",\n";
   o << "  \"cycles\": {\"label\": \"modelled\", \"modelled\": " << modelled
     << ", \"load\": " << e.load_busy << ", \"execute\": " << e.exec_busy
     << ", \"store\": " << e.store_busy << "},\n";

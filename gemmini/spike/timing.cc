@@ -72,6 +72,7 @@ void Timing::core_command() {
 void Timing::fence() {
   if (!open_) return;
   const uint64_t t = std::max(core_, end_);
+  stall_ += t - core_;  // the core waits at the fence
   closed_ += t - seg_start_;
   segments_++;
   open_ = false;
@@ -81,6 +82,8 @@ void Timing::fence() {
 uint64_t Timing::modelled() const {
   return closed_ + (open_ ? std::max(core_, end_) - seg_start_ : 0);
 }
+
+uint64_t Timing::core_wait() const { return stall_ + (open_ && end_ > core_ ? end_ - core_ : 0); }
 
 uint64_t Timing::in_flight(Unit unit) const {
   if (!open_) return 0;
@@ -97,6 +100,7 @@ uint64_t Timing::enter(Unit unit, size_t* slot) {
   *slot = rs_pos_[unit];
   if (++rs_pos_[unit] == rs_[unit].size()) rs_pos_[unit] = 0;
   t = std::max(t, rs_[unit][*slot]);  // the entry `depth` commands back has completed
+  if (!in_loop_) stall_ += t - core_;  // the core waits for a free entry
   (in_loop_ ? unroll_[unit] : core_) = t;
   return t;
 }
@@ -170,7 +174,9 @@ void Timing::busy(int which, uint64_t start, uint64_t end) {
 void Timing::loop_begin(bool toggles_acc, bool remap_acc) {
   open_segment();
   const size_t slot = loops_ % loop_done_.size();
-  core_ = std::max(core_, loop_done_[slot]);  // the loop `loop_slots` back must have finished
+  const uint64_t accepted = std::max(core_, loop_done_[slot]);  // the loop `loop_slots` back
+  stall_ += accepted - core_;                                    // must have finished
+  core_ = accepted;
   loop_start_ = core_ + 1;
   loop_end_max_ = loop_start_;
   for (uint64_t& u : unroll_) u = 0;

@@ -79,6 +79,9 @@ class Timing {
   void fence();  // the core waits until every command completed
 
   uint64_t modelled() const;  // closed segments + the open one (as if fenced now)
+  // Cycles the modelled core waits for Gemmini: at fences, for a reservation-station entry, for
+  // a loop slot (its issue time is modelled as call_cycles + core_cmd_cycles per command).
+  uint64_t core_wait() const;
   uint64_t segments() const { return segments_ + (open_ ? 1 : 0); }
   uint64_t in_flight(Unit unit) const;  // reservation-station entries not yet completed
 
@@ -106,7 +109,7 @@ class Timing {
   std::vector<uint64_t> rs_[3];  // completion times of the last entries, a ring per unit
   size_t rs_pos_[3] = {};
   bool open_ = false;
-  uint64_t seg_start_ = 0, core_ = 0, end_ = 0, closed_ = 0, segments_ = 0;
+  uint64_t seg_start_ = 0, core_ = 0, end_ = 0, closed_ = 0, segments_ = 0, stall_ = 0;
   // controllers
   uint64_t ld_free_ = 0, st_free_ = 0, a_free_ = 0, w_free_ = 0, a_prev_start_ = 0;
   uint64_t pre_enter_ = 0;

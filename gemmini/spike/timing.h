@@ -26,11 +26,12 @@ struct TimingParams {
   uint64_t max_in_flight = 64;       // RTL max_in_flight_mem_reqs (XactTracker entries)
   uint64_t rs_entries[3] = {8, 16, 4};  // RTL reservation_station_entries_ld / _ex / _st
   uint64_t loop_slots = 2;           // RTL LoopMatmul/LoopConv concurrent_loops
-  uint64_t mem_latency = 60;         // calibrated: DMA read request to data in the scratchpad
+  uint64_t mem_latency = 80;         // calibrated: DMA read request to data in the scratchpad
   uint64_t write_latency = 40;       // calibrated: DMA write request to its acknowledgement
   uint64_t acc_read_latency = 4;     // RTL AccumulatorMem read + AccumulatorScale pipeline (approx)
-  uint64_t core_cmd_cycles = 4;      // calibrated: Rocket issuing one RoCC command
-  uint64_t call_cycles = 160;        // calibrated: per fence-delimited call (tiling on the core,
+  uint64_t core_cmd_cycles = 12;     // calibrated: the core issuing one RoCC command (with
+                                     // the code computing its operands)
+  uint64_t call_cycles = 54;         // calibrated: per fence-delimited call (tiling on the core,
                                      // config commands reaching the controllers, fence return)
 };
 

@@ -34,6 +34,8 @@ from ivit_gemmini.gemmini.config import (
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RUNNER_SOURCE = REPO_ROOT / "gemmini" / "tests" / "cycles_runner.c"
 CACHE = Path(tempfile.gettempdir()) / "ivit-gemmini-cache" / "cycles"
+# The extension builds where the tests and benchmarks build theirs (cached by content).
+EXTENSION_DIR = REPO_ROOT / "build" / "spike"
 # The firmware's RAM is 448 MiB (firmware/toolchain.py); leave room for code and stack.
 MAX_ARENA_BYTES = 256 << 20
 MAX_DIM = 65535 * 16  # LOOP_WS bounds are 16-bit block counts
@@ -102,7 +104,7 @@ def run_calls(
                         "program's RAM holds: time a smaller matmul")
     cache.mkdir(parents=True, exist_ok=True)
     params = _params_dir(config, cache)
-    extension = build_extension(cache / "spike", params_dir=params)
+    extension = build_extension(EXTENSION_DIR, params_dir=params)
     defines = {"CYCLES_CALLS": "{" + ", ".join(c.c_row() for c in calls) + "}",
                "CYCLES_ARENA_BYTES": str(arena)}
     includes = ([params] if params else []) + [REPO_ROOT / "gemmini" / "include",

@@ -225,3 +225,12 @@ def test_upstream_counter_api_reads_the_stats_events(tmp_path):
                     46 + 5: ev["dma_write_bytes"], 29: 0}
     assert ev["dma_read_bytes"] == 2 * 64 * 64 and ev["dma_write_bytes"] == 64 * 64
     assert ev["load_busy"] > 0 and ev["execute_busy"] >= 64 * 64 * 64 // (DIM * DIM)
+
+
+def test_cycles_command_beyond_the_case_runners_2_mib():
+    """128 x 3072 x 768 (B alone is 2.25 MiB): runs, and is no faster than the mesh's peak."""
+    from ivit_gemmini.gemmini.cycles import MatmulCall, matmul_cycles
+
+    out = matmul_cycles(MatmulCall(128, 3072, 768))
+    assert out["cycles"] >= 128 * 3072 * 768 // (DIM * DIM) and 0 < out["utilization"] <= 1
+    assert out["events"]["dma_read_bytes"] >= 128 * 3072 + 3072 * 768

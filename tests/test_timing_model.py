@@ -154,7 +154,7 @@ def test_counters_read_the_models_events(tmp_path, monkeypatch):
     p.cmd("COUNTER", configure(2, 12))  # STORE_ACTIVE_CYCLE
     p.cmd("COUNTER", configure(3, 4, external=True))  # RDMA_BYTES_REC
     p.cmd("COUNTER", configure(4, 5, external=True))  # WDMA_BYTES_SENT
-    p.cmd("COUNTER", configure(5, 30))  # SCRATCHPAD_B_WAIT_CYCLE: not modelled, reads 0
+    p.cmd("COUNTER", configure(5, 8))  # LOAD_DMA_WAIT_CYCLE: not modelled, reads 0
     p.config_ex(ws=True)
     p.mvin(p.alloc(DIM * DIM), 0)
     p.mvin(p.alloc(DIM * DIM), DIM)
@@ -222,7 +222,7 @@ def test_upstream_counter_api_reads_the_stats_events(tmp_path):
     ev = run.stats["events"]
     assert read == {9: ev["load_busy"], 24: ev["execute_busy"], 12: ev["store_busy"],
                     46 + 4: ev["dma_read_bytes"],
-                    46 + 5: ev["dma_write_bytes"], 29: 0}
+                    46 + 5: ev["dma_write_bytes"], 29: ev["scratchpad_a_wait"], 8: 0}
     assert ev["dma_read_bytes"] == 2 * 64 * 64 and ev["dma_write_bytes"] == 64 * 64
     assert ev["load_busy"] > 0 and ev["execute_busy"] >= 64 * 64 * 64 // (DIM * DIM)
 

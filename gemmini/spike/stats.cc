@@ -37,7 +37,8 @@ std::string Stats::to_json() const {
     << ", \"store\": " << e.store_busy << "},\n";
   o << "  \"events\": {\"load_busy\": " << e.load_busy << ", \"execute_busy\": " << e.exec_busy
     << ", \"store_busy\": " << e.store_busy << ", \"mesh_active\": " << e.mesh_active
-    << ", \"weight_load_cycles\": " << e.weight_cycles << ", \"loop_active\": " << e.loop_active
+    << ", \"weight_load_cycles\": " << e.weight_cycles << ", \"scratchpad_a_wait\": " << e.sp_a_wait
+    << ", \"scratchpad_b_wait\": " << e.sp_b_wait << ", \"loop_active\": " << e.loop_active
     << ", \"dma_read_bytes\": " << e.rdma_bytes << ", \"dma_write_bytes\": " << e.wdma_bytes
     << ", \"dma_read_requests\": " << e.rdma_reqs << ", \"dma_write_requests\": " << e.wdma_reqs
     << "},\n";

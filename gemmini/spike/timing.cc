@@ -158,6 +158,50 @@ void Timing::mark(const Rows& r, uint64_t RowTimes::*field, uint64_t t) {
   each_row(r, [&](size_t k) { rows_[k].*field = std::max(rows_[k].*field, t); });
 }
 
+// The scratchpad is single-ported and a write takes precedence (Scratchpad.scala): a DMA row
+// landing in a bank while the mesh reads that bank costs the mesh a cycle. Each bank keeps its
+// recent write windows and mesh-read windows; whichever of the two is timed second pays: a
+// read window meeting earlier writes is stretched, a write window meeting earlier reads delays
+// the mesh's next operation.
+size_t Timing::bank_of(const Rows& r) const {
+  size_t bank = 0;
+  each_row(Rows{r.first, 1, 1, r.acc}, [&](size_t k) { bank = k / BANK_ROWS; });
+  return bank % kBanks;
+}
+
+uint64_t Timing::overlap_rows(const std::vector<Window>& ring, uint64_t from, uint64_t to,
+                              bool per_row_of_ring) {
+  uint64_t lost = 0;
+  for (const Window& w : ring) {
+    const uint64_t lo = std::max(from, w.from), hi = std::min(to, w.to);
+    if (hi <= lo) continue;
+    // rows written during the overlap (writes spread evenly over their window)
+    lost += per_row_of_ring ? uint64_t(w.rows) * (hi - lo) / (w.to - w.from) : hi - lo;
+  }
+  return lost;
+}
+
+void Timing::bank_write(const Rows& r, uint64_t from, uint64_t to) {
+  if (r.count == 0 || r.acc) return;
+  Banks& b = banks_[bank_of(r)];
+  to = std::max(to, from + 1);
+  // mesh reads already timed in this window lose one cycle per row written beside them
+  const uint64_t lost = overlap_rows(b.reads, from, to, false) * r.count / (to - from);
+  a_free_ += lost;
+  ev.sp_a_wait += lost;
+  b.wpos = (b.wpos + 1) % b.writes.size();
+  b.writes[b.wpos] = {from, to, r.count};
+}
+
+uint64_t Timing::bank_read(const Rows& r, uint64_t from, uint64_t to) {
+  if (r.count == 0 || r.acc || to <= from) return 0;
+  Banks& b = banks_[bank_of(r)];
+  const uint64_t lost = overlap_rows(b.writes, from, to, true);
+  b.rpos = (b.rpos + 1) % b.reads.size();
+  b.reads[b.rpos] = {from, to + lost, 0};
+  return lost;
+}
+
 // Busy cycles as the union of a unit's busy intervals (they arrive in nearly increasing order).
 void Timing::busy(int which, uint64_t start, uint64_t end) {
   const uint64_t from = std::max(start, busy_until_[which]);
@@ -226,6 +270,8 @@ void Timing::mvin(bool acc, uint32_t base, uint64_t local_rows, uint64_t blocks,
   ld_free_ = start + occ;
   const uint64_t done = start + occ + (zeros ? 0 : p.mem_latency);
   for (int i = 0; i < n_local; ++i) mark(local[i], &RowTimes::ld, done);
+  if (!acc && !zeros)  // the rows arrive over [start + latency, done): scratchpad bank writes
+    for (int i = 0; i < n_local; ++i) bank_write(local[i], start + p.mem_latency, done);
   busy(kLoad, start, start + occ);
   if (!zeros) ev.rdma_bytes += rows * row_bytes, ev.rdma_reqs += rows * reqs;
   retire(kLoad, slot, done);
@@ -274,6 +320,9 @@ void Timing::compute(bool ws, bool new_weights, const Rows& weights, const Rows&
     const uint64_t w_start =
         std::max({pre_t, w_free_, a_prev_start_, ready(weights, true, true, false)});
     w_free_ = w_start + DIM;
+    const uint64_t b_wait = bank_read(weights, w_start, w_free_);
+    ev.sp_b_wait += b_wait;
+    w_free_ += b_wait;
     mark(weights, &RowTimes::rd, w_free_);
     busy(kExec, w_start, w_free_);
     ev.weight_cycles += DIM;
@@ -288,7 +337,9 @@ void Timing::compute(bool ws, bool new_weights, const Rows& weights, const Rows&
                                  ready(c, true, false, true)});
   const uint64_t rows = ws ? std::max<uint64_t>(a_rows, 1) : DIM;
   const uint64_t a_start = std::max({t, a_free_, gate, dep});
-  const uint64_t a_end = a_start + rows;
+  const uint64_t a_wait = bank_read(a, a_start, a_start + rows);
+  ev.sp_a_wait += a_wait;
+  const uint64_t a_end = a_start + rows + a_wait;
   a_free_ = a_end;
   a_prev_start_ = a_start;
   const uint64_t done = a_end + 2 * DIM - 2;
@@ -319,6 +370,8 @@ uint64_t CounterFile::event(unsigned code, bool external, const Timing& t) {
     case 9: return e.load_busy;     // LOAD_ACTIVE_CYCLE
     case 12: return e.store_busy;   // STORE_ACTIVE_CYCLE
     case 24: return e.exec_busy;    // EXE_ACTIVE_CYCLE
+    case 29: return e.sp_a_wait;    // SCRATCHPAD_A_WAIT_CYCLE
+    case 30: return e.sp_b_wait;    // SCRATCHPAD_B_WAIT_CYCLE
     case 43: return e.loop_active;  // LOOP_MATMUL_ACTIVE_CYCLES
     case 45: return e.rdma_reqs;    // RDMA_READ_REQUESTS
     case 46: return e.wdma_reqs;    // WDMA_WRITE_REQUESTS

@@ -42,6 +42,7 @@ struct TimingEvents {
   uint64_t weight_cycles = 0;        // WS: cycles weights shift into the mesh
   uint64_t rdma_bytes = 0, wdma_bytes = 0, rdma_reqs = 0, wdma_reqs = 0;
   uint64_t loop_active = 0;          // cycles a LOOP_WS / LOOP_CONV_WS is in flight
+  uint64_t sp_a_wait = 0, sp_b_wait = 0;  // mesh cycles lost to DMA writes in the same bank
 };
 
 class Timing {
@@ -104,9 +105,24 @@ class Timing {
   void mark(const Rows& r, uint64_t RowTimes::*field, uint64_t t);
   void busy(int which, uint64_t start, uint64_t end);
   void open_segment();
+  size_t bank_of(const Rows& r) const;
+  void bank_write(const Rows& r, uint64_t from, uint64_t to);
+  uint64_t bank_read(const Rows& r, uint64_t from, uint64_t to);
 
   uint32_t sp_rows_, acc_rows_;
   std::vector<RowTimes> rows_;  // the scratchpad's rows, then the accumulator's
+  static constexpr int kBanks = BANK_NUM;
+  struct Window {
+    uint64_t from = 0, to = 0;
+    uint32_t rows = 0;  // rows written (write windows)
+  };
+  struct Banks {  // recent windows of one scratchpad bank, rings in time order
+    std::vector<Window> writes = std::vector<Window>(16), reads = std::vector<Window>(16);
+    size_t wpos = 0, rpos = 0;
+  };
+  static uint64_t overlap_rows(const std::vector<Window>& ring, uint64_t from, uint64_t to,
+                               bool per_row_of_ring);
+  Banks banks_[kBanks];
   std::vector<uint64_t> rs_[3];  // completion times of the last entries, a ring per unit
   size_t rs_pos_[3] = {};
   bool open_ = false;

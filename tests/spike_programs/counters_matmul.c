@@ -1,5 +1,5 @@
 /* Upstream-style use of Gemmini's performance counters (gemmini_counter.h through gemmini.h):
- * reset, configure six counters, one tiled_matmul_auto, snapshot, read. Prints
+ * reset, configure seven counters, one tiled_matmul_auto, snapshot, read. Prints
  * "CNT <code> <value>" per counter for the test to compare with the extension's stats JSON. */
 #include <stdio.h>
 
@@ -9,7 +9,8 @@ static elem_t A[64][64] row_align(1), B[64][64] row_align(1), C[64][64] row_alig
 
 int main(void) {
   static const size_t codes[] = {LOAD_ACTIVE_CYCLE, EXE_ACTIVE_CYCLE, STORE_ACTIVE_CYCLE,
-                                 RDMA_BYTES_REC, WDMA_BYTES_SENT, SCRATCHPAD_A_WAIT_CYCLE};
+                                 RDMA_BYTES_REC, WDMA_BYTES_SENT, SCRATCHPAD_A_WAIT_CYCLE,
+                                 LOAD_DMA_WAIT_CYCLE};
   const size_t n = sizeof codes / sizeof codes[0];
   counter_reset();
   for (size_t i = 0; i < n; i++) counter_configure(i, codes[i]);

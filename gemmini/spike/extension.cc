@@ -169,14 +169,11 @@ reg_t gemmini_extension_t::execute(processor_t* p, insn_t insn) {
   return result;
 }
 
+// Each processor owns its extension instance: look it up on every instruction rather than
+// caching a pointer in a static, which would outlive (or mix up) instances when processors
+// are created and destroyed in one process.
 reg_t gemmini_custom3(processor_t* p, insn_t insn, reg_t pc) {
-  static processor_t* last_proc = nullptr;
-  static gemmini_extension_t* last_ext = nullptr;
-  if (p != last_proc) {  // cache the lookup: it is a hash-map search by name
-    last_ext = static_cast<gemmini_extension_t*>(p->get_extension("gemmini"));
-    last_proc = p;
-  }
-  last_ext->execute(p, insn);
+  static_cast<gemmini_extension_t*>(p->get_extension("gemmini"))->execute(p, insn);
   return pc + 4;
 }
 

@@ -59,8 +59,9 @@ void Model::config(uint64_t rs1, uint64_t rs2) {
       LoadConfig& lc = load_[unit];
       lc.dram_stride = rs2;
       lc.block_stride = static_cast<uint16_t>(rs1 >> 16);
-      const uint32_t bits = static_cast<uint32_t>(rs1 >> 32);
-      lc.scale = bits == 0 ? 1.0f : float_from_bits(bits);
+      // The fp32 scale as given: bits 0 are +0.0 (A * 0 = 0), as in the RTL's LoadController,
+      // which latches rs1[63:32] unchanged (no "0 means identity" rule).
+      lc.scale = float_from_bits(static_cast<uint32_t>(rs1 >> 32));
       lc.shrunk = (rs1 >> 2) & 1;
       lc.pixels_per_row = static_cast<uint8_t>(rs1 >> 8) == 0 ? 1 : static_cast<uint8_t>(rs1 >> 8);
       break;

@@ -94,6 +94,9 @@ void Model::mvout(uint64_t dram, uint64_t local) {
   const uint32_t norm_cmd = (op.addr >> 26) & 7;
   const uint32_t base = op.addr & 0x3FFFFFF;
   stats_.mvout_ops++;
+  if (!from_acc && (op.addr >> 26) != 0)  // bits 30:26 (accumulate, full, norm) are acc-only
+    throw ModelError("MVOUT: scratchpad address " + hex(op.addr) +
+                     " has accumulator-only bits 30:26 set (rows are bits 25:0)");
   if (from_acc && (norm_cmd != 0 || acc_act_ == Act::LayerNorm || acc_act_ == Act::Softmax))
     throw ModelError("MVOUT: the normalization unit (LayerNorm/Softmax statistics) is not modelled");
   if (store_.pool_stride != 0) return mvout_pooled(dram, op, base);

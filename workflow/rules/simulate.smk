@@ -53,5 +53,7 @@ rule run_spike:
         images=shard_images,
         timeout_s=config["spike"]["timeout_s"],
         code=stage_code("spike"),
+        memory_mb=config["firmware"]["memory_mb"],
+        stack_kb=config["firmware"]["stack_kb"],
     script:
         "../scripts/run_spike.py"

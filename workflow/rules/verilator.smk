@@ -42,6 +42,8 @@ rule run_verilator:
         dramsim_ini_dir=config["verilator"]["dramsim_ini_dir"],
         max_cycles=config["verilator"]["max_cycles"],
         timeout_s=config["verilator"]["timeout_s"],
+        memory_mb=config["firmware"]["memory_mb"],
+        stack_kb=config["firmware"]["stack_kb"],
         code=stage_code("verilator"),
     script:
         "../scripts/run_verilator.py"

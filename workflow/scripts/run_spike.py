@@ -6,4 +6,5 @@ from ivit_gemmini.shards.stages import spike_shard
 p, i, w = snakemake.params, snakemake.input, snakemake.wildcards
 run_stage(snakemake.log[0], spike_shard, w.config, w.shard, list(p.images), [i.quantized],
           i.library, i.extension, i.manifest, snakemake.output[0], code=p.code,
-          job_log=snakemake.log[0], timeout_s=p.timeout_s)
+          job_log=snakemake.log[0], timeout_s=p.timeout_s, memory_mb=p.memory_mb,
+          stack_kb=p.stack_kb)

@@ -7,4 +7,4 @@ p, i, w = snakemake.params, snakemake.input, snakemake.wildcards
 run_stage(snakemake.log[0], verilator_shard, w.config, w.shard, list(p.images), [i.quantized],
           i.library, i.manifest, snakemake.output[0], code=p.code, job_log=snakemake.log[0],
           simulator=p.simulator, dramsim_ini_dir=p.dramsim_ini_dir, max_cycles=p.max_cycles,
-          timeout_s=p.timeout_s)
+          timeout_s=p.timeout_s, memory_mb=p.memory_mb, stack_kb=p.stack_kb)

@@ -143,7 +143,7 @@ def host_shard(backend: str, shard: str, images: Sequence[str], inputs: Sequence
 
 def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence[str],
                 library: str, extension: str, manifest: str, summary: str, *, code: str,
-                job_log: str, timeout_s: float) -> None:
+                job_log: str, timeout_s: float, memory_mb: int, stack_kb: int) -> None:
     """spike on a shard: per image, link its ELF in a temporary folder (deleted after the run:
     one libmodel.a per configuration is the only copy of the parameters on disk), run it, keep
     its log, stats and logits under results/{logs,stats,logits}/spike/<config>/."""
@@ -162,24 +162,27 @@ def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence
         with tempfile.TemporaryDirectory(prefix="ivit-elf-") as tmp:
             elf = Path(tmp) / f"{image}.elf"
             build_firmware_elf_from_manifest(Path(library), Path(input_path(image)),
-                                             Path(manifest), elf)
+                                             Path(manifest), elf, memory_mb=memory_mb,
+                                             stack_kb=stack_kb)
             block = run_spike_image(elf, Path(extension), timeout_s=float(timeout_s),
                                     log_path=Path(files["log"]),
                                     logits_path=Path(files["logits"]),
-                                    stats_path=Path(files["stats"]), num_classes=num_classes)
+                                    stats_path=Path(files["stats"]), num_classes=num_classes,
+                                    memory_mb=int(memory_mb))
         print(f"spike {image}: top-5 {block.top}, {block.counters['total'].instret} "
               "instructions", file=sys.stderr)
         return files
 
     run_shard(stage="spike", shard=shard, images=images, summary=summary,
-              key=job_key("spike", code, [library, extension, manifest]), input_key=_input_key,
+              key=job_key("spike", code, [library, extension, manifest], [memory_mb, stack_kb]),
+              input_key=_input_key,
               compute=compute, failure_log=spike_log, prior_inputs=_upstream(inputs))
 
 
 def verilator_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence[str],
                     library: str, manifest: str, summary: str, *, code: str, job_log: str,
                     simulator: str | None, dramsim_ini_dir: str | None, max_cycles: int,
-                    timeout_s: float) -> None:
+                    timeout_s: float, memory_mb: int, stack_kb: int) -> None:
     """verilator on a shard, as `spike_shard` (a temporary ELF per image)."""
     from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
     from ivit_gemmini.simulate.verilator_stage import check_verilator_config, run_verilator_image
@@ -199,7 +202,8 @@ def verilator_shard(config: str, shard: str, images: Sequence[str], inputs: Sequ
         with tempfile.TemporaryDirectory(prefix="ivit-elf-") as tmp:
             elf = Path(tmp) / f"{image}.elf"
             build_firmware_elf_from_manifest(Path(library), Path(input_path(image)),
-                                             Path(manifest), elf)
+                                             Path(manifest), elf, memory_mb=memory_mb,
+                                             stack_kb=stack_kb)
             run_verilator_image(
                 elf, simulator=sim,
                 dramsim_ini_dir=Path(dramsim_ini_dir) if dramsim_ini_dir else None,
@@ -209,6 +213,7 @@ def verilator_shard(config: str, shard: str, images: Sequence[str], inputs: Sequ
         return files
 
     run_shard(stage="verilator", shard=shard, images=images, summary=summary,
-              key=job_key("verilator", code, [library, manifest, str(sim)]),
+              key=job_key("verilator", code, [library, manifest, str(sim)],
+                          [memory_mb, stack_kb]),
               input_key=_input_key, compute=compute, failure_log=sim_log,
               prior_inputs=_upstream(inputs))

@@ -106,7 +106,7 @@ def shard_images(wildcards):
 
 
 def shard_image_files(wildcards):
-    """The image files of a shard that a rule makes (the demo photographs): inputs of its
+    """The image files of a shard that the workflow makes (the demo photographs), inputs of its
     quantization. The user's own images are not inputs (50,000 input files slow the DAG
     down): `shard_image_stamp` reruns the shard when one of them changes."""
     return [

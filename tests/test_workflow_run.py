@@ -95,7 +95,7 @@ def test_agreement_table(toy_run):
     res = toy_run.workdir / "results"
     rows = list(csv.DictReader((res / "tables" / "agreement.csv").read_text().splitlines()))
     assert [(r["backend_a"], r["backend_b"], r["image"]) for r in rows] == [
-        ("torch-int", "torch-fakequant", "all"), ("torch-int", "torch-fakequant", "my_cat"),
+        ("torch-int", "torch-fakequant", "(all)"), ("torch-int", "torch-fakequant", "my_cat"),
         ("torch-int", "torch-fakequant", "my_cat_2")]
     a = np.load(res / "logits" / "torch-int" / "my_cat.npy")
     b = np.load(res / "logits" / "torch-fakequant" / "my_cat.npy")

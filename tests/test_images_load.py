@@ -65,6 +65,7 @@ def test_find_images_folder_list_and_errors(tmp_path):
     _png(folder / "b.png")
     _png(folder / "a.PNG")
     (folder / "notes.txt").write_text("skip me")
+    (folder / "._b.png").write_bytes(b"\x00\x05\x16\x07")  # macOS metadata, not an image
     assert list(images.find_images(str(folder))) == ["a", "b"]
     assert list(images.find_images(["imgs/b.png"], base_dir=tmp_path)) == ["b"]
     with pytest.raises(UserError, match="image not found"):

@@ -66,8 +66,9 @@ def find_images(spec: str | Sequence[str], base_dir: Path = Path(".")) -> dict[s
         path = Path(entry).expanduser()
         path = path if path.is_absolute() else base_dir / path
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            # Hidden files are skipped: macOS leaves `._name.jpg` metadata beside copied files.
+            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(
+                ".") and p.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
                 raise UserError(f"image folder {path} holds no .jpg/.png/... files: add images "
                                 "or point config 'images' elsewhere")

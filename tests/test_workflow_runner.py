@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivit_gemmini.runner import resolve_config_paths
+from ivit_gemmini.runner import QUIET, resolve_config_paths, with_quiet
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,6 +52,12 @@ def test_config_that_is_not_yaml_is_one_line(tmp_path):
     proc = _runner(tmp_path, "-n", "--configfile", str(bad))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith(f"error: config file {bad} line ")
+
+
+def test_quiet_never_swallows_a_target():
+    assert with_quiet(["sm"], ["paper", "-n", "--cores", "1"]) == [
+        "sm", "paper", *QUIET, "-n", "--cores", "1"]
+    assert with_quiet(["sm"], ["all"]) == ["sm", "all", *QUIET]
 
 
 def test_relative_paths_are_resolved_against_the_caller(tmp_path):

@@ -173,7 +173,7 @@ def run(argv: Sequence[str], snakemake: Sequence[str] | None = None) -> int:
         print(f"note: removed the lock a killed run left in {workdir / '.snakemake/locks'} "
               "(no other Snakemake works there)", file=sys.stderr)
     start = time.time() - 1.0  # file times have coarse resolution on some file systems
-    code = subprocess.call([*cmd, *QUIET, *args])
+    code = subprocess.call(with_quiet(cmd, args))
     if code != 0:
         failures = failed_jobs(workdir, start)
         if failures:
@@ -181,6 +181,13 @@ def run(argv: Sequence[str], snakemake: Sequence[str] | None = None) -> int:
             for line in failures:
                 print(f"  {line}", file=sys.stderr)
     return code
+
+
+def with_quiet(cmd: Sequence[str], args: Sequence[str]) -> list[str]:
+    """`cmd args` plus --quiet, placed where the next word is an option: --quiet takes several
+    values and would swallow a target (`paper`) that followed it."""
+    at = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    return [*cmd, *args[:at], *QUIET, *args[at:]]
 
 
 def _replace_configfiles(args: list[str], path: str) -> list[str]:

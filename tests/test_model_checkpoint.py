@@ -57,7 +57,7 @@ def synthetic_state(arch: Architecture, seed: int = 0) -> dict[str, torch.Tensor
         shape = spec.shape or ()
         if spec.kind is Kind.INT8:
             t = torch.randint(-128, 128, shape, generator=g).float()
-        elif spec.kind is Kind.INT32:
+        elif spec.kind in (Kind.INT32, Kind.INTEGER):
             t = torch.randint(-(2**20), 2**20, shape, generator=g).float()
         elif spec.kind is Kind.FLOAT:
             t = torch.randn(shape, generator=g)

@@ -20,6 +20,7 @@ class Kind(Enum):
     NORM_SCALE = "finite non-zero scale"  # sqrt(C)/2^30 * gamma: negative where gamma is
     INT8 = "integers in [-128, 127]"
     INT32 = "integers in [-2^31, 2^31-1]"
+    INTEGER = "integers"  # LayerNorm bias_integer: any magnitude (the params stage bounds it)
     FLOAT = "finite floats"
 
 
@@ -43,7 +44,7 @@ def _linear(out_features: int, in_features: int, scale_name: str) -> dict[str, K
 
 def _norm(dim: int) -> dict[str, KeySpec]:
     return {
-        "bias_integer": KeySpec((dim,), Kind.INT32),
+        "bias_integer": KeySpec((dim,), Kind.INTEGER),
         "norm_scaling_factor": KeySpec((dim,), Kind.NORM_SCALE),
     }
 

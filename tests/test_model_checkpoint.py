@@ -15,7 +15,8 @@ from ivit_gemmini.model.checkpoint import _infer_architecture, load_checkpoint
 from ivit_gemmini.model.checkpoint_keys import Kind, integer_graph_specs
 from ivit_gemmini.model.vit import VisionTransformer
 
-# The integer graph's keys for a 1-block model, typed out from /work/shared/notes/ivit.md.
+# The integer graph's keys for a 1-block model, typed out by hand from I-ViT's module names
+# (zkkli/I-ViT models/vit_quant.py), independently of checkpoint_keys.py.
 NOTES_KEYS_DEPTH_1 = {
     "qact_input.act_scaling_factor",
     "patch_embed.proj.weight_integer", "patch_embed.proj.bias_integer",

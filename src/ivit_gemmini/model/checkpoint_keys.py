@@ -1,8 +1,8 @@
 """The checkpoint tensors the integer graph reads, with their shapes and value rules.
 
-387 keys for a 12-block DeiT (9 before the blocks, 31 per block, 6 after); see
-/work/shared/notes/ivit.md. A real I-ViT checkpoint has more (float weights, LayerNorm gamma
-and beta, two unused QuantActs): 550 for DeiT-tiny.
+387 keys for a 12-block DeiT (9 before the blocks, 31 per block, 6 after), as I-ViT's
+`models/vit_quant.py` (zkkli/I-ViT) names its modules. A real I-ViT checkpoint has more (float
+weights, LayerNorm gamma and beta, two unused QuantActs): 550 for DeiT-tiny.
 """
 
 from __future__ import annotations

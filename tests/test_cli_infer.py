@@ -144,3 +144,19 @@ def test_a_folder_without_images_is_one_line(tmp_path: Path,
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --image {tmp_path / 'empty'} is a folder without images (.jpg, "
                    ".png, ...): give an image file or a folder of images"]
+
+
+def test_the_lock_of_a_killed_run_is_cleared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A killed ivit-infer leaves Snakemake's lock in --output-dir; the next run clears it
+    (no Snakemake process works in that folder) instead of failing with the lock error."""
+    img = tmp_path / "cat.png"
+    img.write_bytes(b"x")
+    locks = tmp_path / "o" / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text(str(tmp_path / "o" / "results/inputs/cat.bin"))
+    monkeypatch.setattr(cli_infer, "run_workflow", _fake_workflow({}))
+    assert cli_infer.main(["--image", str(img), "--output-dir", str(tmp_path / "o")]) == 0
+    assert not locks.exists()
+    assert "removed the lock a killed run left" in capsys.readouterr().err

@@ -192,6 +192,11 @@ def infer(args: argparse.Namespace) -> str:
     what = next(iter(images)) if len(images) == 1 else f"{len(images)} images"
     print(f"ivit-infer: running the workflow for {what} on {args.simulator} in {out_dir} "
           f"(log: {out_dir / LOG_NAME})", file=sys.stderr)
+    from ivit_gemmini.runner import clear_stale_lock
+
+    hint = f"{Path(sys.executable).parent / 'snakemake'} --unlock --directory {out_dir}"
+    if clear_stale_lock(out_dir, hint):  # an earlier ivit-infer that was killed
+        print(f"ivit-infer: removed the lock a killed run left in {out_dir}", file=sys.stderr)
     run_workflow(snakemake_command(config, out_dir, targets, args.cores), out_dir / LOG_NAME)
 
     manifest = json.loads((out_dir / "results/model/manifest.json").read_text(encoding="utf-8"))

@@ -80,14 +80,21 @@ def test_directory_run_finds_relative_paths_from_where_it_was_started(tmp_path, 
     (tmp_path / "ck" / "toy.pth").write_bytes(toy_checkpoint.read_bytes())
     _photo(tmp_path / "photos" / "cat.png")
     (tmp_path / "my.yaml").write_text(yaml.safe_dump(
-        {"checkpoint": "ck/toy.pth", "images": "photos", "backends": ["torch-int"]}))
+        {"checkpoint": "ck/toy.pth", "images": "photos", "spike": {"timeout_s": 7}}))
+    (tmp_path / "more.yaml").write_text(yaml.safe_dump(
+        {"backends": ["torch-int"], "spike": {"mem_mb": 123}}))
     plain = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile",
                             str(REPO / "Snakefile"), "--directory", "runs/x", "--configfile",
                             "my.yaml"], cwd=tmp_path, capture_output=True, text=True)
     assert plain.returncode != 0  # what `make paper` did before: runs/x/photos not found
-    proc = _runner(tmp_path, "-n", "--directory", "runs/x", "--configfile", "my.yaml")
+    proc = _runner(tmp_path, "-n", "--directory", "runs/x", "--configfile", "my.yaml",
+                   "more.yaml")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "quantize_image" in proc.stdout + proc.stderr
+    resolved = yaml.safe_load((tmp_path / "runs/x/.ivit-gemmini/config.resolved.yaml")
+                              .read_text())
+    assert resolved["spike"] == {"timeout_s": 7, "mem_mb": 123}  # merged as Snakemake does
+    assert resolved["checkpoint"] == str(tmp_path / "ck/toy.pth")
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> None:

@@ -161,8 +161,8 @@ def run(argv: Sequence[str], snakemake: Sequence[str] | None = None) -> int:
     check_config_files(configs)
     if directory and workdir.resolve() != Path.cwd().resolve() and configs:
         merged: dict[str, Any] = {}
-        for name in configs:
-            merged.update(yaml.safe_load(Path(name).read_text(encoding="utf-8")) or {})
+        for name in configs:  # later files win, key by key, as Snakemake merges them
+            _deep_update(merged, yaml.safe_load(Path(name).read_text(encoding="utf-8")) or {})
         resolved = workdir / RESOLVED_CONFIG
         atomic_write_text(resolved, yaml.safe_dump(resolve_config_paths(merged, Path.cwd()),
                                                    sort_keys=False))
@@ -181,6 +181,14 @@ def run(argv: Sequence[str], snakemake: Sequence[str] | None = None) -> int:
             for line in failures:
                 print(f"  {line}", file=sys.stderr)
     return code
+
+
+def _deep_update(into: dict[str, Any], new: dict[str, Any]) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_update(into[key], value)
+        else:
+            into[key] = value
 
 
 def with_quiet(cmd: Sequence[str], args: Sequence[str]) -> list[str]:

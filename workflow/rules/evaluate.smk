@@ -28,6 +28,7 @@ rule tabulate_predictions:
         demo=is_demo_checkpoint(),
         checkpoint=config["checkpoint"],
         code=stage_code("tables"),
+        sources=IMAGE_SOURCES,
     script:
         "../scripts/tabulate_predictions.py"
 

@@ -75,6 +75,7 @@ rule quantize_images:
     params:
         sources=shard_sources,
         stamp=shard_image_stamp,
+        exif_orientation=config["exif_orientation"],
         code=stage_code("quantize"),
     script:
         "../scripts/quantize_shard.py"

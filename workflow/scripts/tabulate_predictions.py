@@ -7,4 +7,4 @@ p = snakemake.params
 run_stage(snakemake.log[0], table_stage, "predictions", list(snakemake.input.summaries),
           p.images, p.backends, npz=snakemake.input.npz, manifest=snakemake.input.manifest,
           class_names=p.class_names, demo=p.demo, checkpoint=p.checkpoint,
-          csv_out=snakemake.output.csv, md_out=snakemake.output.md)
+          csv_out=snakemake.output.csv, md_out=snakemake.output.md, sources=p.sources)

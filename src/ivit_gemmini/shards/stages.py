@@ -44,7 +44,7 @@ def _arch(manifest: str) -> dict[str, Any]:
 
 
 def quantize_shard(shard: str, sources: Mapping[str, str], manifest: str, summary: str, *,
-                   code: str, job_log: str) -> None:
+                   code: str, job_log: str, exif_orientation: bool = True) -> None:
     """Images (files, or digits test ids) -> `results/inputs/<image>.bin` (numpy + Pillow)."""
     from ivit_gemmini.model.images import (
         input_scale_and_arch,
@@ -71,11 +71,13 @@ def quantize_shard(shard: str, sources: Mapping[str, str], manifest: str, summar
             size = int(arch["image_size"])
             write_input(out, quantize_array(digits[image], scale).reshape(1, size, size))
         else:
-            quantize_image_file(sources[image], scale, arch, out)
+            quantize_image_file(sources[image], scale, arch, out,
+                                exif_orientation=exif_orientation)
         return {"input": out}
 
     run_shard(stage="quantize", shard=shard, images=list(sources), summary=summary,
-              key=job_key("quantize", code, [manifest]), input_key=source_key, compute=compute,
+              key=job_key("quantize", code, [manifest], exif_orientation), input_key=source_key,
+              compute=compute,
               failure_log=lambda image: job_log)
 
 

@@ -1,4 +1,4 @@
-"""Snakemake shim: one histogram + cache-model Spike run -> results/profile/<config>/core_cycles.json."""
+"""Snakemake shim: one histogram + cache-model Spike run -> the core-cycle profile JSON."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
 from ivit_gemmini.simulate.core_cycles import profile_stage

@@ -209,10 +209,14 @@ rule tabulate_verification:
 
 rule tabulate_performance:
     input:
-        # Every logit file: the table is made after every per-image stage wrote its benchmark.
         logits=get_logits(),
         stats=paper_targets.spike_stats(config, IMAGES),
         manifest="results/model/manifest.json",
+        profile=paper_targets.core_profile(config, get_build_config()),
+        # The benchmark files of this run's jobs only (never a glob of results/benchmarks).
+        benchmarks=paper_targets.stage_benchmarks(
+            config, list(IMAGES), get_build_config()
+        ),
     output:
         csv=report(
             "results/paper/performance.csv",
@@ -228,7 +232,6 @@ rule tabulate_performance:
     conda:
         "../../envs/paper.yaml"
     params:
-        bench_root="results/benchmarks",
         images=list(IMAGES),
     script:
         "../scripts/paper_tabulate_performance.py"

@@ -1,8 +1,10 @@
-"""Snakemake shim: Spike stats + benchmark TSVs -> results/paper/performance.csv + .md."""
+"""Snakemake shim: Spike stats + core-cycle profile + this run's benchmark TSVs ->
+results/paper/performance.csv + .md."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
 from ivit_gemmini.paper.performance import tabulate_performance
 
 i, p = snakemake.input, snakemake.params
-run_stage(snakemake.log[0], tabulate_performance, list(i.stats), p.bench_root, p.images,
-          i.manifest, csv_out=snakemake.output.csv, md_out=snakemake.output.md)
+run_stage(snakemake.log[0], tabulate_performance, list(i.stats), list(i.benchmarks), p.images,
+          i.manifest, profile=list(i.profile), csv_out=snakemake.output.csv,
+          md_out=snakemake.output.md)

@@ -41,6 +41,49 @@ def spike_stats(config: Mapping[str, Any], images: Sequence[str]) -> list[str]:
     return [f"results/stats/spike/{i}.json" for i in images]
 
 
+def stage_benchmarks(config: Mapping[str, Any], images: Sequence[str], build_config: str
+                     ) -> list[str]:
+    """Benchmark TSVs of the jobs upstream of this run's logits: the performance table's
+    declared inputs. Never a glob of results/benchmarks, which keeps the files of earlier
+    configurations, images and batches (issue 14, item 11). Declaring them adds no job: each
+    belongs to a job that makes an input of the run's logits."""
+    b = "results/benchmarks"
+    backends = list(config["backends"])
+    out = [f"{b}/export_params/export_params.tsv"]
+    if config["checkpoint"] == "demo":
+        out.append(f"{b}/make_demo_checkpoint/make_demo_checkpoint.tsv")
+    if is_digits_checkpoint(config):
+        out.append(f"{b}/train_digits_qat/train_digits_qat.tsv")
+    if config["checkpoint"] == "demo" or (config["images"] == "demo" and not has_dataset(config)):
+        out.append(f"{b}/export_demo_images/export_demo_images.tsv")
+    if config["dataset"]["source"] == "digits":
+        out.append(f"{b}/prepare_digits_inputs/prepare_digits_inputs.tsv")
+    else:
+        out += [f"{b}/quantize_image/{i}.tsv" for i in images]
+    batches = host_batches(config, images) + spike_batches(config, images)
+    out += [batch.benchmark for batch in batches]
+    batched = {batch.backend for batch in batches}
+    for backend in backends:
+        if backend not in batched:
+            out += [f"{b}/run_{backend.replace('-', '_')}/{i}.tsv" for i in images]
+    if "spike" in backends or "verilator" in backends:
+        out += [f"{b}/{rule}/{build_config}.tsv" for rule in ("emit_model_library",
+                                                                  "build_model_library")]
+        if not batched & {"spike"} or "verilator" in backends:
+            out += [f"{b}/build_firmware_elf/{build_config}/{i}.tsv" for i in images]
+    if "spike" in backends:
+        out += [f"{b}/build_spike_extension/{build_config}.tsv",
+                f"{b}/profile_core_cycles/{build_config}.tsv"]
+    return out
+
+
+def core_profile(config: Mapping[str, Any], build_config: str) -> list[str]:
+    """The core-cycle profile of this model and configuration (rule profile_core_cycles)."""
+    if "spike" not in config["backends"]:
+        return []
+    return [f"results/profile/{build_config}/core_cycles.json"]
+
+
 def fp32_predictions(config: Mapping[str, Any]) -> list[str]:
     """The FP32 model's test predictions exist only for the checkpoint trained here."""
     return [f"{DIGITS_DIR}/fp32_predictions.csv"] if is_digits_checkpoint(config) else []

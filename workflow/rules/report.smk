@@ -282,6 +282,7 @@ rule plot_layer_costs:
     input:
         # The first image's run stands for all: the kernels are the same for every image.
         paper_targets.spike_stats(config, IMAGES)[:1],
+        profile=paper_targets.core_profile(config, get_build_config()),
     output:
         report(
             "results/paper/layer_costs.png",

@@ -9,4 +9,5 @@ if kind == "agreement":
 elif kind == "accuracy":
     run_stage(snakemake.log[0], figures.accuracy_bars, src, out)
 else:
-    run_stage(snakemake.log[0], figures.layer_costs, src, out)
+    profile = snakemake.input.get("profile")
+    run_stage(snakemake.log[0], figures.layer_costs, src, out, profile[0] if profile else None)

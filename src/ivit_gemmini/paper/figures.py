@@ -156,6 +156,10 @@ def block_costs(stats: Mapping[str, Any], profile: Mapping[str, Any] | None
     for s, block in zip(steps, blocks, strict=True):
         factor = float(cpi.get(str(s["name"]), glue)) if profile else 1.0
         costs[block][kernel_group(str(s["name"]))] += int(s["instret"]) * factor
+    total = int((stats.get("kernels") or {}).get("total", {}).get("instret", 0))
+    rest = total - sum(int(s["instret"]) for s in steps)
+    if rest > 0:  # the run function's own input/output copies and calls
+        costs["outside kernels"]["data movement"] += rest * glue
     wait = gemmini_cycles(stats)
     gemmini = [(b, _macs(n)) for n, b in zip(names, blocks, strict=True) if n.startswith("gemmini")]
     total_macs = sum(m for _, m in gemmini)

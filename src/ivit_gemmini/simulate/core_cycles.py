@@ -32,17 +32,20 @@ OBJDUMP = "riscv64-unknown-elf-objdump"
 KERNEL_PREFIX = "__tvm_ffi_"  # tvm_adapter.packed_symbol: one function per kernel (step name)
 
 # --- what the core waits for: the one place that reads the Gemmini timing model's figure ------
-# The timing model's single modelled cycle count in the extension's stats JSON (stats["gemmini"]).
-# Change this path when the model's key changes (see docs/core-cycle-model.md).
-GEMMINI_CYCLES_KEY = ("cycles", "overlapped")
+# The timing model's single modelled cycle count in the extension's stats (stats["gemmini"]):
+# `gemmini_cycles_modelled`; runs made before that model carry `cycles.overlapped`.
+GEMMINI_CYCLES_KEYS = (("gemmini_cycles_modelled",), ("cycles", "overlapped"))
 
 
 def gemmini_cycles(stats: Mapping[str, Any]) -> int:
     """The modelled Gemmini cycles of one run, from its stats JSON (0 without Gemmini)."""
-    node: Any = stats.get("gemmini") or {}
-    for key in GEMMINI_CYCLES_KEY:
-        node = node.get(key, 0) if isinstance(node, Mapping) else 0
-    return int(node or 0)
+    for path in GEMMINI_CYCLES_KEYS:
+        node: Any = stats.get("gemmini") or {}
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, int):
+            return node
+    return 0
 
 
 # --- the pipeline model's constants ------------------------------------------------------------

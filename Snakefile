@@ -31,7 +31,7 @@ rule all:
     default_target: True
     input:
         get_final_output(),
-        get_cycles_output(),
+        core_cycles.cycles_tables(config),
 
 
 rule model_only:

@@ -5,21 +5,11 @@
 # cycles). The model is ivit_gemmini.simulate.core_cycles; docs/core-cycle-model.md.
 
 
+from ivit_gemmini.simulate import core_cycles
+
+
 localrules:
     tabulate_cycles,
-
-
-def get_profile(build_config=None):
-    """The core-cycle profile of the current model and Gemmini configuration ([] without spike)."""
-    if "spike" not in config["backends"]:
-        return []
-    return [f"results/profile/{build_config or get_build_config()}/core_cycles.json"]
-
-
-def get_cycles_output():
-    if "spike" not in config["backends"]:
-        return []
-    return ["results/tables/cycles.md", "results/tables/cycles.csv"]
 
 
 PROFILE_IMAGE = next(iter(IMAGES))
@@ -57,7 +47,7 @@ rule profile_core_cycles:
 rule tabulate_cycles:
     input:
         stats=expand("results/stats/spike/{image}.json", image=IMAGES),
-        profile=get_profile(),
+        profile=core_cycles.profile_files(config, get_build_config()),
     output:
         md="results/tables/cycles.md",
         csv="results/tables/cycles.csv",

@@ -3,6 +3,7 @@
 # all annotated for `snakemake --report`. Tables read cached logits/stats only: rebuilding them
 # never re-runs a backend. The file lists come from ivit_gemmini.paper.targets.
 from ivit_gemmini.paper import targets as paper_targets
+from ivit_gemmini.simulate import core_cycles
 
 
 localrules:
@@ -212,7 +213,7 @@ rule tabulate_performance:
         logits=get_logits(),
         stats=paper_targets.spike_stats(config, IMAGES),
         manifest="results/model/manifest.json",
-        profile=paper_targets.core_profile(config, get_build_config()),
+        profile=core_cycles.profile_files(config, get_build_config()),
         # The benchmark files of this run's jobs only (never a glob of results/benchmarks).
         benchmarks=paper_targets.stage_benchmarks(
             config, list(IMAGES), get_build_config()
@@ -282,7 +283,7 @@ rule plot_layer_costs:
     input:
         # The first image's run stands for all: the kernels are the same for every image.
         paper_targets.spike_stats(config, IMAGES)[:1],
-        profile=paper_targets.core_profile(config, get_build_config()),
+        profile=core_cycles.profile_files(config, get_build_config()),
     output:
         report(
             "results/paper/layer_costs.png",

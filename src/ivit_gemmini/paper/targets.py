@@ -77,13 +77,6 @@ def stage_benchmarks(config: Mapping[str, Any], images: Sequence[str], build_con
     return out
 
 
-def core_profile(config: Mapping[str, Any], build_config: str) -> list[str]:
-    """The core-cycle profile of this model and configuration (rule profile_core_cycles)."""
-    if "spike" not in config["backends"]:
-        return []
-    return [f"results/profile/{build_config}/core_cycles.json"]
-
-
 def fp32_predictions(config: Mapping[str, Any]) -> list[str]:
     """The FP32 model's test predictions exist only for the checkpoint trained here."""
     return [f"{DIGITS_DIR}/fp32_predictions.csv"] if is_digits_checkpoint(config) else []

@@ -31,6 +31,21 @@ from ivit_gemmini.io import atomic_write_text
 OBJDUMP = "riscv64-unknown-elf-objdump"
 KERNEL_PREFIX = "__tvm_ffi_"  # tvm_adapter.packed_symbol: one function per kernel (step name)
 
+# --- the workflow's files (workflow/rules/profile.smk) --------------------------------------------
+def profile_files(config: Mapping[str, Any], build_config: str) -> list[str]:
+    """The core-cycle profile of the current model and Gemmini configuration ([] without spike)."""
+    if "spike" not in config["backends"]:
+        return []
+    return [f"results/profile/{build_config}/core_cycles.json"]
+
+
+def cycles_tables(config: Mapping[str, Any]) -> list[str]:
+    """The per-image cycle tables `rule all` builds when spike is a backend."""
+    if "spike" not in config["backends"]:
+        return []
+    return ["results/tables/cycles.md", "results/tables/cycles.csv"]
+
+
 # --- what the core waits for: the one place that reads the Gemmini timing model's figure ------
 # The timing model's single modelled cycle count in the extension's stats (stats["gemmini"]):
 # `gemmini_cycles_modelled`; runs made before that model carry `cycles.overlapped`.

@@ -27,6 +27,9 @@ from typing import Any
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_write_text
+from ivit_gemmini.simulate import spike
+from ivit_gemmini.simulate.prediction_log import PredictionLog, parse_prediction_log
+from ivit_gemmini.simulate.spike_stage import write_run_log
 
 OBJDUMP = "riscv64-unknown-elf-objdump"
 KERNEL_PREFIX = "__tvm_ffi_"  # tvm_adapter.packed_symbol: one function per kernel (step name)
@@ -412,19 +415,14 @@ def kernel_cpis(functions: Mapping[str, Mix], steps: Sequence[Mapping[str, Any]]
 
 
 def profile_command(elf: Path, extension: Path | None) -> list[str]:
-    from ivit_gemmini.simulate import spike
-
     cmd = spike.spike_command(elf, extension)
     return [cmd[0], "-g", *SPIKE_CACHE_ARGS, *cmd[1:]]
 
 
 def run_profile(elf: Path, extension: Path | None, *, timeout_s: float, log_path: Path,
-                num_classes: int | None = None) -> tuple[Profile, Any]:
+                num_classes: int | None = None) -> tuple[Profile, PredictionLog]:
     """Run `elf` on Spike with the histogram and cache models; return the profile and the
     parsed prediction block (its logits must equal the plain run's)."""
-    from ivit_gemmini.simulate.prediction_log import parse_prediction_log
-    from ivit_gemmini.simulate.spike_stage import write_run_log
-
     cmd = profile_command(elf, extension)
     start = time.monotonic()
     try:
@@ -435,8 +433,6 @@ def run_profile(elf: Path, extension: Path | None, *, timeout_s: float, log_path
     wall = time.monotonic() - start
     write_run_log(log_path, proc.stdout, proc.stderr.split("PC Histogram size:")[0],
                   f"exit {proc.returncode} after {wall:.3f} s: {' '.join(cmd)}")
-    from ivit_gemmini.simulate import spike
-
     run = spike.check_run(elf, proc.stdout, proc.stderr, proc.returncode, wall, {})
     block = parse_prediction_log(run.stdout, source=f"profiling log {log_path}",
                                  num_classes=num_classes)

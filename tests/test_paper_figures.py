@@ -30,7 +30,7 @@ def test_layer_costs_groups_kernels_by_block_and_kind(tmp_path):
         "matmul on Gemmini", "data movement"]
     steps = [{"name": n, "kind": "gemmini" if n.startswith("gemmini") else "core",
               "cycles": 10, "instret": 10} for n in names]
-    stats = {"steps": steps, "kernels": {}, "gemmini": {"cycles": {"overlapped": 1000}}}
+    stats = {"steps": steps, "kernels": {}, "gemmini": {"gemmini_cycles_modelled": 1000}}
     profile = {"kernel_cpi": {"shiftmax": 3.0}, "glue_cpi": 2.0}
     costs, unit = figures.block_costs(stats, profile)
     assert unit == "modelled cycles"

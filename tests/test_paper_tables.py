@@ -81,7 +81,7 @@ def test_spike_stats_and_modelled_cycles():
     stats = {"wall_s": 2.5, "kernels": {"total": {"instret": 1000}, "gemmini": {"instret": 300},
                                         "core": {"instret": 600}},
              "steps": [{"name": "k", "instret": 900, "kind": "core"}],
-             "gemmini": {"cycles": {"overlapped": 250, "serial": 400}}}
+             "gemmini": {"gemmini_cycles_modelled": 250, "cycles": {"load": 400}}}
     s = performance.read_spike_stats("img", stats)
     assert (s.instructions, s.gemmini_kernel_instructions, s.core_kernel_instructions,
             s.gemmini_cycles, s.core_cycles, s.total_cycles, s.wall_s) == (

@@ -184,8 +184,9 @@ def performance_markdown(spike: Sequence[SpikeImage], stages: Sequence[StageTime
                   "instruction on an in-order Rocket pipeline (mul/div latencies, load-use "
                   "stalls, branches, L1/L2 misses), from one PC-histogram run per model and "
                   "configuration (docs/core-cycle-model.md). Gemmini cycles are the extension's "
-                  "timing model. The core waits for Gemmini at every fence, so the total is "
-                  "their sum."]
+                  "timing model, calibrated on published RTL measurements "
+                  "(docs/timing-model.md). The core waits for Gemmini at every fence, so the "
+                  "total is their sum."]
         if not seed:
             lines.append("The seed project's figures (~11 B cycles, ~5 min per image) are for "
                          "DeiT-tiny at 224 px and are not shown beside another model.")

@@ -40,6 +40,7 @@ rule profile_core_cycles:
     params:
         # The histogram and cache models slow Spike down: allow 10x the plain run's timeout.
         timeout_s=10 * config["spike"]["timeout_s"],
+        memory_mb=config["firmware"]["memory_mb"],
     script:
         "../scripts/profile_core_cycles.py"
 

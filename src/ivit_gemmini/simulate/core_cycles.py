@@ -414,16 +414,18 @@ def kernel_cpis(functions: Mapping[str, Mix], steps: Sequence[Mapping[str, Any]]
     return cpi, glue_cpi
 
 
-def profile_command(elf: Path, extension: Path | None) -> list[str]:
-    cmd = spike.spike_command(elf, extension)
+def profile_command(elf: Path, extension: Path | None,
+                    memory_mb: int = spike.DEFAULT_MEMORY_MB) -> list[str]:
+    cmd = spike.spike_command(elf, extension, memory_mb=memory_mb)
     return [cmd[0], "-g", *SPIKE_CACHE_ARGS, *cmd[1:]]
 
 
 def run_profile(elf: Path, extension: Path | None, *, timeout_s: float, log_path: Path,
-                num_classes: int | None = None) -> tuple[Profile, PredictionLog]:
+                num_classes: int | None = None, memory_mb: int = spike.DEFAULT_MEMORY_MB
+                ) -> tuple[Profile, PredictionLog]:
     """Run `elf` on Spike with the histogram and cache models; return the profile and the
     parsed prediction block (its logits must equal the plain run's)."""
-    cmd = profile_command(elf, extension)
+    cmd = profile_command(elf, extension, memory_mb)
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
@@ -465,14 +467,15 @@ def image_cycles(stats: Mapping[str, Any], profile: Mapping[str, Any]) -> dict[s
 
 
 def profile_stage(elf: str, extension: str, manifest: str, logits: str, *, timeout_s: float,
-                  log_path: str, out: str) -> None:
+                  log_path: str, out: str, memory_mb: int = spike.DEFAULT_MEMORY_MB) -> None:
     """The `profile_core_cycles` rule: one histogram run; its logits must equal the plain
     Spike run's of the same ELF (`logits`), or the rule fails."""
     import numpy as np
 
     arch = json.loads(Path(manifest).read_text(encoding="utf-8"))["arch"]
     profile, block = run_profile(Path(elf), Path(extension), timeout_s=float(timeout_s),
-                                 log_path=Path(log_path), num_classes=int(arch["num_classes"]))
+                                 log_path=Path(log_path), num_classes=int(arch["num_classes"]),
+                                 memory_mb=int(memory_mb))
     plain = np.load(logits)
     if plain.tolist() != block.logits.tolist():
         raise UserError(f"the profiling run of {Path(elf).name} changed the logits (vs {logits}):"

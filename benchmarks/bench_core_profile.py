@@ -7,7 +7,7 @@ From a results tree the workflow has built (ELFs of two images and the Gemmini e
   - both images' modelled core cycles per retired instruction (CPI).
 
     python benchmarks/bench_core_profile.py [--results results] [--config NAME]
-        [--images chelsea coffee] [--json out.json]
+        [--images chelsea coffee] [--memory-mb 256] [--json out.json]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ivit_gemmini.firmware.toolchain import DEFAULT_MEMORY_MB
 from ivit_gemmini.simulate.core_cycles import (
     disassemble,
     mix_distance,
@@ -40,14 +41,14 @@ def _cpu_run(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     return cpu, proc
 
 
-def measure(results: Path, config: str, images: list[str]) -> dict[str, Any]:
+def measure(results: Path, config: str, images: list[str], memory_mb: int) -> dict[str, Any]:
     ext = results / "build" / config / "libgemmini.so"
     elfs = [results / "elf" / config / f"{i}.elf" for i in images]
-    plain_s, _ = _cpu_run(spike_command(elfs[0], ext))
+    plain_s, _ = _cpu_run(spike_command(elfs[0], ext, memory_mb=memory_mb))
     out: dict[str, Any] = {"images": images, "plain_cpu_s": round(plain_s, 2)}
     mixes = []
     for k, elf in enumerate(elfs):
-        cpu, proc = _cpu_run(profile_command(elf, ext))
+        cpu, proc = _cpu_run(profile_command(elf, ext, memory_mb))
         if k == 0:
             out["profile_cpu_s"] = round(cpu, 2)
             out["slowdown"] = round(cpu / plain_s, 1)
@@ -65,9 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=Path("results"))
     ap.add_argument("--config", default="dim16_sp4x4096_acc1024")
     ap.add_argument("--images", nargs=2, default=["chelsea", "coffee"])
+    ap.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB,
+                    help="the config's firmware.memory_mb (Spike -m)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    r = measure(args.results, args.config, args.images)
+    r = measure(args.results, args.config, args.images, args.memory_mb)
     print("| plain Spike CPU s | histogram run CPU s | slowdown | mix distance of "
           f"{' vs '.join(args.images)} | CPI (modelled, whole run) |")
     print("|---:|---:|---:|---:|---|")

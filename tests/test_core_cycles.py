@@ -97,10 +97,15 @@ def test_image_cycles_joins_counted_instructions_with_the_profile() -> None:
     got = image_cycles(stats, profile)
     # 100*2 + 10*1.5 + (unknown kernel c at the glue CPI) 3 + (10 outside steps) * 3 = 248.
     assert got == {"instructions": 121, "core_cycles": 248, "gemmini_cycles": 500,
-                   "total_cycles": 748}
-    # The Gemmini timing model's single figure wins over the older overlapped estimate.
+                   "gemmini_wait_cycles": 500, "total_cycles": 748}
+    # The Gemmini timing model's single figure wins over the older overlapped estimate, and
+    # only the part of it the core waits for adds to the core's cycles.
     stats["gemmini"]["gemmini_cycles_modelled"] = 700
     assert image_cycles(stats, profile)["total_cycles"] == 948
+    stats["gemmini"]["gemmini_wait_cycles_modelled"] = 650
+    got = image_cycles(stats, profile)
+    assert (got["gemmini_cycles"], got["gemmini_wait_cycles"], got["total_cycles"]) == (
+        700, 650, 898)
 
 
 @pytest.mark.slow
@@ -145,7 +150,7 @@ def test_profile_rule_on_toy(tmp_path: Path, toy_checkpoint: Path) -> None:
     assert 0 < mix_distance(*mixes) < 0.01
 
     table = (res / "tables/cycles.md").read_text()
-    assert "core cycles (modelled)" in table and "Gemmini cycles (modelled)" in table
+    assert "core cycles (modelled)" in table and "core waits for Gemmini (modelled)" in table
     for photo in photos:
         stats = json.loads((res / "stats/spike" / f"{photo.stem}.json").read_text())
         row = image_cycles(stats, profile)

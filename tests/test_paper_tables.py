@@ -99,9 +99,13 @@ def test_spike_stats_and_modelled_cycles():
     assert (s.instructions, s.gemmini_kernel_instructions, s.core_kernel_instructions,
             s.gemmini_cycles, s.core_cycles, s.total_cycles, s.wall_s) == (
         1000, 300, 600, 250, None, None, 2.5)
-    # With a profile: 900 * 2.0 in kernel k + 100 outside the steps * 1.5 = 1950 core cycles.
+    # With a profile: 900 * 2.0 in kernel k + 100 outside the steps * 1.5 = 1950 core cycles;
+    # the total adds the Gemmini cycles the core waits for (all 250 without the wait key).
     s = performance.read_spike_stats("img", stats, {"kernel_cpi": {"k": 2.0}, "glue_cpi": 1.5})
-    assert (s.core_cycles, s.total_cycles) == (1950, 2200)
+    assert (s.core_cycles, s.gemmini_wait_cycles, s.total_cycles) == (1950, 250, 2200)
+    stats["gemmini"]["gemmini_wait_cycles_modelled"] = 240
+    s = performance.read_spike_stats("img", stats, {"kernel_cpi": {"k": 2.0}, "glue_cpi": 1.5})
+    assert (s.gemmini_cycles, s.gemmini_wait_cycles, s.total_cycles) == (250, 240, 2190)
 
 
 BENCH_HEAD = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"

@@ -156,8 +156,9 @@ def _macs(name: str) -> int:
 def block_costs(stats: Mapping[str, Any], profile: Mapping[str, Any] | None
                 ) -> tuple[dict[str, dict[str, float]], str]:
     """Per block and kernel group: modelled core cycles (counted instructions without a
-    profile), plus the run's modelled Gemmini cycles split over its Gemmini kernels by MACs."""
-    from ivit_gemmini.simulate.core_cycles import gemmini_cycles
+    profile), plus the modelled Gemmini cycles the core waits for, split over the Gemmini
+    kernels by MACs."""
+    from ivit_gemmini.simulate.core_cycles import GEMMINI_WAIT_KEYS, gemmini_cycles
 
     steps = list(stats.get("steps") or [])
     names = [str(s["name"]) for s in steps]
@@ -172,7 +173,7 @@ def block_costs(stats: Mapping[str, Any], profile: Mapping[str, Any] | None
     rest = total - sum(int(s["instret"]) for s in steps)
     if rest > 0:  # the run function's own input/output copies and calls
         costs["outside kernels"]["data movement"] += rest * glue
-    wait = gemmini_cycles(stats)
+    wait = gemmini_cycles(stats, GEMMINI_WAIT_KEYS)
     gemmini = [(b, _macs(n)) for n, b in zip(names, blocks, strict=True) if n.startswith("gemmini")]
     total_macs = sum(m for _, m in gemmini)
     for block, macs in gemmini:

@@ -24,6 +24,7 @@ RUN := $(BIN)/python -m ivit_gemmini.runner
 demo: setup
 	$(RUN) --cores all --configfile $(CONFIG)
 	@cat results/tables/predictions.md results/tables/agreement.md
+	@if [ -f results/tables/cycles.md ]; then cat results/tables/cycles.md; fi
 
 # pytest exits 5 when it collects no tests; make treats that as a failure, as it should.
 test: setup

@@ -21,6 +21,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/verilator.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/profile.smk"
 
 
 check_backends()
@@ -30,6 +31,7 @@ rule all:
     default_target: True
     input:
         get_final_output(),
+        core_cycles.cycles_tables(config),
 
 
 rule model_only:

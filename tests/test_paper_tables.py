@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -89,25 +90,39 @@ def test_verification_names_each_images_source():
     assert "| image | source | label |" in md and "| a | `n01440764/x y.JPEG` | 3 |" in md
 
 
-def test_spike_stats_and_estimate():
+def test_spike_stats_and_modelled_cycles():
     stats = {"wall_s": 2.5, "kernels": {"total": {"instret": 1000}, "gemmini": {"instret": 300},
                                         "core": {"instret": 600}},
+             "steps": [{"name": "k", "instret": 900, "kind": "core"}],
              "gemmini": {"gemmini_cycles_modelled": 250, "cycles": {"load": 400}}}
     s = performance.read_spike_stats("img", stats)
     assert (s.instructions, s.gemmini_kernel_instructions, s.core_kernel_instructions,
-            s.gemmini_cycles, s.estimated_cycles, s.wall_s) == (1000, 300, 600, 250, 1250, 2.5)
+            s.gemmini_cycles, s.core_cycles, s.total_cycles, s.wall_s) == (
+        1000, 300, 600, 250, None, None, 2.5)
+    # With a profile: 900 * 2.0 in kernel k + 100 outside the steps * 1.5 = 1950 core cycles;
+    # the total adds the Gemmini cycles the core waits for (all 250 without the wait key).
+    s = performance.read_spike_stats("img", stats, {"kernel_cpi": {"k": 2.0}, "glue_cpi": 1.5})
+    assert (s.core_cycles, s.gemmini_wait_cycles, s.total_cycles) == (1950, 250, 2200)
+    stats["gemmini"]["gemmini_wait_cycles_modelled"] = 240
+    s = performance.read_spike_stats("img", stats, {"kernel_cpi": {"k": 2.0}, "glue_cpi": 1.5})
+    assert (s.gemmini_cycles, s.gemmini_wait_cycles, s.total_cycles) == (250, 240, 2190)
+
+
+BENCH_HEAD = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def _bench(path, wall: float, cpu: float):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BENCH_HEAD + f"{wall}\t0:00:02\t1\t1\t1\t1\t0\t0\t0\t{cpu}\n")
+    return path
 
 
 def test_stage_times_per_image_and_once(tmp_path):
-    head = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
-    jobs = [("run_torch_int", "0of2", 2.0, 1.0), ("run_torch_int", "1of2", 4.0, 3.0),
-            ("export_params", "export_params", 7.0, 6.5)]
-    for rule, name, wall, cpu in jobs:
-        (tmp_path / rule).mkdir(exist_ok=True)
-        (tmp_path / rule / f"{name}.tsv").write_text(
-            head + f"{wall}\t0:00:02\t1\t1\t1\t1\t0\t0\t0\t{cpu}\n")
+    files = [_bench(tmp_path / "benchmarks/run_torch_int/0of2.tsv", 2.0, 1.0),
+             _bench(tmp_path / "benchmarks/run_torch_int/1of2.tsv", 4.0, 3.0),
+             _bench(tmp_path / "benchmarks/export_params/export_params.tsv", 7.0, 6.5)]
     # Two shard jobs over four images: the mean is per image (6 s / 4).
-    times = {t.stage: t for t in performance.stage_times(tmp_path, ["a", "b", "c", "d"])}
+    times = {t.stage: t for t in performance.stage_times(files, ["a", "b", "c", "d"])}
     t = times["run_torch_int"]
     assert (t.jobs, t.mean_s, t.max_s, t.total_s, t.cpu_s, t.per_image) == (2, 1.5, 4.0, 6.0,
                                                                              4.0, True)
@@ -115,6 +130,51 @@ def test_stage_times_per_image_and_once(tmp_path):
     md = performance.performance_markdown([], list(times.values()), "m")
     assert "| run_torch_int | per image, in shards | 2 | 1.50 | 4.00 | 6.0 | 4.0 |" in md
     assert "add `spike`" in md
+
+
+def test_performance_table_reads_only_this_runs_files(tmp_path, monkeypatch):
+    """Issue 14 item 11: benchmark files of earlier configurations and shard plans stay out
+    of the table, and the seed's DeiT-tiny figures are not set beside another model."""
+    from ivit_gemmini.paper import targets
+
+    monkeypatch.chdir(tmp_path)
+    cfg = {"checkpoint": "digits", "images": "demo", "backends": ["torch-int", "spike"],
+           "dataset": {"source": "digits"}, "paper": {"verify_images": 2}}
+    images = ["i1", "i2", "i3", "i4"]
+    declared = targets.stage_benchmarks(cfg, ["0of2", "1of2"], "dim16")
+    assert "results/benchmarks/run_spike/dim16/1of2.tsv" in declared
+    assert "results/benchmarks/quantize_images/0of2.tsv" in declared
+    for f in declared:
+        _bench(tmp_path / f, 1.0, 1.0)
+    # Stale files of an earlier run: another Gemmini configuration, a shard of an earlier plan
+    # (fewer shards), and a per-image job of the layout before shards.
+    _bench(tmp_path / "results/benchmarks/run_spike/dim8/0of2.tsv", 500.0, 500.0)
+    _bench(tmp_path / "results/benchmarks/run_spike/dim16/0of1.tsv", 500.0, 500.0)
+    _bench(tmp_path / "results/benchmarks/build_firmware_elf/dim16/i1.tsv", 500.0, 500.0)
+    _bench(tmp_path / "results/benchmarks/build_model_library/dim8.tsv", 500.0, 500.0)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"arch": {"depth": 4, "dim": 64, "num_heads": 4,
+                                             "image_size": 8, "patch_size": 2,
+                                             "num_classes": 10}}))
+    stats = tmp_path / "i1.json"
+    stats.write_text(json.dumps({"kernels": {"total": {"instret": 10}}, "wall_s": 1.0}))
+    performance.tabulate_performance([stats], declared, images, manifest,
+                                     csv_out=tmp_path / "p.csv", md_out=tmp_path / "p.md")
+    md = (tmp_path / "p.md").read_text()
+    assert "500" not in md and "build_firmware_elf" not in md
+    # Two shard jobs over four images: 2 s in all, 0.5 s per image.
+    assert "| run_spike | per image, in shards | 2 | 0.50 | 1.00 | 2.0 | 2.0 |" in md
+    assert "| build_model_library | once | 1 |" in md
+    assert "| seed project" not in md and "not shown beside another model" in md
+    rows = list(csv.DictReader((tmp_path / "p.csv").read_text().splitlines()))
+    assert not [r for r in rows if r["kind"] == "seed"]
+    # DeiT-tiny at 224 px is compared with the seed project.
+    manifest.write_text(json.dumps({"arch": {"depth": 12, "dim": 192, "num_heads": 3,
+                                             "image_size": 224, "patch_size": 16,
+                                             "num_classes": 1000}}))
+    performance.tabulate_performance([stats], declared, images, manifest,
+                                     csv_out=tmp_path / "p.csv", md_out=tmp_path / "p.md")
+    assert "| seed project (DeiT-tiny 224 px" in (tmp_path / "p.md").read_text()
 
 
 def test_paper_targets_follow_config():

@@ -28,4 +28,9 @@ def test_demo_end_to_end(tmp_path):
     assert all(r["class_name"] == info.index_to_description(int(r["class_index"])) for r in rows)
     agreement = list(csv.DictReader((res / "tables" / "agreement.csv").read_text().splitlines()))
     assert agreement[0]["image"] == "(all)" and agreement[0]["images"] == "4"
+    # The demo's cycle table: counted instructions beside modelled cycles, one row per image.
+    cycles = (res / "tables" / "cycles.md").read_text()
+    assert "| instructions (counted) | core cycles (modelled) | Gemmini cycles (modelled) |" \
+        in cycles
+    assert all(f"| {i} |" in cycles for i in ("chelsea", "coffee", "astronaut", "rocket"))
     assert leftovers(tmp_path) == []

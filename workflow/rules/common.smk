@@ -217,8 +217,9 @@ except UserError as err:
 
 
 def get_build_config():
-    """Name of the Gemmini build configuration: the model library and ELFs are cached per
-    configuration under results/build/<name>/ and results/elf/<name>/."""
+    """Name of the Gemmini build configuration: the model library is built per
+    configuration under results/build/<name>/; simulator outputs sit under
+    .../<backend>/<name>/."""
     g = config["gemmini"]
     name = f"dim{g['dim']}_sp{g['bank_num']}x{g['bank_rows']}_acc{g['acc_rows']}"
     return name if g["max_bytes"] == 64 else f"{name}_mb{g['max_bytes']}"

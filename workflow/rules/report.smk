@@ -3,6 +3,7 @@
 # all annotated for `snakemake --report`. Tables read cached logits/stats only: rebuilding them
 # never re-runs a backend. The file lists come from ivit_gemmini.paper.targets.
 from ivit_gemmini.paper import targets as paper_targets
+from ivit_gemmini.simulate import core_cycles
 
 
 localrules:
@@ -131,6 +132,11 @@ rule tabulate_performance:
         # Every shard: the table is made after every shard job wrote its benchmark.
         summaries=get_summaries(),
         manifest="results/model/manifest.json",
+        profile=core_cycles.profile_files(config, get_build_config()),
+        # The benchmark files of this run's jobs only (never a glob of results/benchmarks).
+        benchmarks=paper_targets.stage_benchmarks(
+            config, list(SHARDS), get_build_config()
+        ),
     output:
         csv=report(
             "results/paper/performance.csv",
@@ -146,7 +152,6 @@ rule tabulate_performance:
     conda:
         "../../envs/paper.yaml"
     params:
-        bench_root="results/benchmarks",
         images=list(IMAGES),
         spike=shard_summary("spike", "*"),
     script:
@@ -198,6 +203,7 @@ rule plot_layer_costs:
     input:
         # The first shard's first image stands for all: the kernels are the same for every image.
         get_summaries(["spike"])[:1] if "spike" in config["backends"] else [],
+        profile=core_cycles.profile_files(config, get_build_config()),
     output:
         report(
             "results/paper/layer_costs.png",

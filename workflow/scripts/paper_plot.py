@@ -10,4 +10,5 @@ if kind == "agreement":
 elif kind == "accuracy":
     run_stage(snakemake.log[0], figures.accuracy_bars, src, out)
 else:
-    run_stage(snakemake.log[0], layer_costs_stage, src, out)
+    profile = snakemake.input.get("profile") or []
+    run_stage(snakemake.log[0], layer_costs_stage, src, out, list(profile))

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ivit_gemmini.io import atomic_path
 
 KIND_COLORS = {"gemmini": "#1f77b4", "core": "#ff7f0e"}
-MAX_KERNELS = 30  # kernels shown in the per-layer figure (the most expensive ones)
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -112,34 +113,115 @@ def read_steps(stats_json: str | Path) -> list[dict[str, object]]:
              "instret": v.get("instret", 0)} for k, v in kernels.items() if k in KIND_COLORS]
 
 
-def layer_costs(stats_json: str | Path, out: str | Path) -> None:
-    """Cycles of one image on Spike per kernel, coloured Gemmini vs core."""
+# What each kernel does (first matching name fragment wins), with its colour in the figure.
+KERNEL_GROUPS = (
+    ("matmul on Gemmini", ("gemmini_",), "#1f77b4"),
+    ("Shiftmax", ("shiftmax",), "#2ca02c"),
+    ("ShiftGELU", ("shiftgelu",), "#d62728"),
+    ("LayerNorm", ("layernorm",), "#9467bd"),
+    ("requantization", ("requant", "residual"), "#ff7f0e"),
+    ("data movement", ("",), "#8c564b"),  # heads, token assembly, hi/lo splits, column sums
+)
+GEMMINI_WAIT = ("Gemmini (modelled, core waits)", "#17becf")
+
+
+def kernel_group(name: str) -> str:
+    return next(g for g, keys, _ in KERNEL_GROUPS if any(k in name for k in keys))
+
+
+def step_blocks(names: Sequence[str]) -> list[str]:
+    """Which part of the network each step belongs to: every transformer block has two
+    LayerNorms, so the 2i-th LayerNorm starts block i; steps before the first one are the
+    patch embedding, and a last, odd LayerNorm starts the head."""
+    norms = sum("layernorm" in n for n in names)
+    depth = norms // 2
+    out, seen = [], 0
+    for n in names:
+        if "layernorm" in n:
+            seen += 1
+        index = (seen - 1) // 2
+        out.append("embedding" if seen == 0 else "head" if index >= depth else f"block {index}")
+    return out
+
+
+def _macs(name: str) -> int:
+    """Multiply-accumulates of a Gemmini kernel from its name (gemmini_matmul_b2x3_197x64x197:
+    2 x 3 batches of 197 x 64 x 197)."""
+    out = 1
+    for n in re.findall(r"\d+", name.split("gemmini_matmul", 1)[-1]):
+        out *= int(n)
+    return out
+
+
+def block_costs(stats: Mapping[str, Any], profile: Mapping[str, Any] | None
+                ) -> tuple[dict[str, dict[str, float]], str]:
+    """Per block and kernel group: modelled core cycles (counted instructions without a
+    profile), plus the modelled Gemmini cycles the core waits for, split over the Gemmini
+    kernels by MACs."""
+    from ivit_gemmini.simulate.core_cycles import GEMMINI_WAIT_KEYS, gemmini_cycles
+
+    steps = list(stats.get("steps") or [])
+    names = [str(s["name"]) for s in steps]
+    cpi = profile.get("kernel_cpi", {}) if profile else {}
+    glue = float(profile.get("glue_cpi", 1.0)) if profile else 1.0
+    costs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    blocks = step_blocks(names)
+    for s, block in zip(steps, blocks, strict=True):
+        factor = float(cpi.get(str(s["name"]), glue)) if profile else 1.0
+        costs[block][kernel_group(str(s["name"]))] += int(s["instret"]) * factor
+    total = int((stats.get("kernels") or {}).get("total", {}).get("instret", 0))
+    rest = total - sum(int(s["instret"]) for s in steps)
+    if rest > 0:  # the run function's own input/output copies and calls
+        costs["outside kernels"]["data movement"] += rest * glue
+    wait = gemmini_cycles(stats, GEMMINI_WAIT_KEYS)
+    gemmini = [(b, _macs(n)) for n, b in zip(names, blocks, strict=True) if n.startswith("gemmini")]
+    total_macs = sum(m for _, m in gemmini)
+    for block, macs in gemmini:
+        costs[block][GEMMINI_WAIT[0]] += wait * macs / total_macs
+    unit = "modelled cycles" if profile else "instructions (counted) and modelled Gemmini cycles"
+    return {b: dict(g) for b, g in costs.items()}, unit
+
+
+def layer_costs(stats_json: str | Path, out: str | Path,
+                profile_json: str | Path | None = None) -> None:
+    """Where one image's cycles go: per block of the network, stacked by what the kernels do,
+    from the core-cycle profile (modelled) and the Gemmini timing model (modelled)."""
     plt = _pyplot()
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for s in read_steps(stats_json):
-        totals[(str(s["name"]), str(s["kind"]))] += int(s["cycles"])  # type: ignore[call-overload]
-    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
-    shown, rest = ranked[:MAX_KERNELS], ranked[MAX_KERNELS:]
-    labels = [name for (name, _), _ in shown]
-    if rest:
-        labels.append(f"{len(rest)} other kernels")
-    values = [v for _, v in shown] + ([sum(v for _, v in rest)] if rest else [])
-    colors = [KIND_COLORS.get(kind, "grey") for (_, kind), _ in shown] + (
-        ["grey"] if rest else [])
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(values) + 1.5))
-    ax.barh(range(len(values)), values, color=colors)
-    ax.set_yticks(range(len(values)), [lb[:48] for lb in labels], fontsize=7)
+    stats = json.loads(Path(stats_json).read_text(encoding="utf-8"))
+    if not stats.get("steps"):
+        stats = {**stats, "steps": read_steps(stats_json)}
+    profile = (json.loads(Path(profile_json).read_text(encoding="utf-8"))
+               if profile_json else None)
+    costs, unit = block_costs(stats, profile)
+    blocks = list(costs)
+    groups = [(g, c) for g, _, c in KERNEL_GROUPS] + [GEMMINI_WAIT]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(blocks) + 2.0))
+    left = [0.0] * len(blocks)
+    for group, colour in groups:
+        values = [costs[b].get(group, 0.0) for b in blocks]
+        if any(values):
+            label = f"{group} (core)" if group == "matmul on Gemmini" else group
+            ax.barh(range(len(blocks)), values, left=left, color=colour, label=label)
+            left = [a + v for a, v in zip(left, values, strict=True)]
+    ax.set_yticks(range(len(blocks)), blocks, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("cycles on Spike (1 instruction = 1 cycle)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in KIND_COLORS.values()]
-    ax.legend(handles, ["Gemmini kernels", "core kernels"], loc="lower right")
-    total = sum(values)
-    by_kind = {k: sum(v for (_, kind), v in totals.items() if kind == k) for k in KIND_COLORS}
-    share = ", ".join(f"{k} {v / total:.0%}" for k, v in by_kind.items()) if total else ""
-    accel = (json.loads(Path(stats_json).read_text(encoding="utf-8")).get("gemmini") or {}
-             ).get("gemmini_cycles_modelled")
-    extra = f"; Gemmini: {accel:,} modelled accelerator cycles" if accel else ""
-    ax.set_title(f"Core cycles per kernel of {Path(stats_json).stem} on Spike\n"
-                 f"(share: {share}{extra})", fontsize=10)
+    ax.set_xlabel(unit)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    total = sum(left)
+    shares = defaultdict(float)
+    for g in costs.values():
+        for k, v in g.items():
+            shares[k] += v
+    top = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(shares.items(),
+                                                                key=lambda kv: -kv[1])[:4])
+    ax.set_title(f"Where the cycles of {Path(stats_json).stem} go ({_big_number(total)} {unit})"
+                 f"\n{top}", fontsize=9)
     _save(fig, out)
     plt.close(fig)
+
+
+def _big_number(n: float) -> str:
+    for div, unit in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
+        if abs(n) >= div:
+            return f"{n / div:.2f}{unit}"
+    return f"{n:.0f}"

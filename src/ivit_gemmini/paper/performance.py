@@ -1,8 +1,12 @@
-"""The performance table: Spike instructions and estimated Gemmini cycles per image, and the
-wall time of every stage per image, against the seed project's ~5 min / ~11 B cycles.
+"""The performance table: per image, Spike's counted instructions and the modelled core, Gemmini
+and total cycles; the wall time of every stage; the seed project's figures only beside the same
+model (DeiT-tiny at 224 px).
 
-Inputs are files earlier rules already wrote: `results/stats/spike/{image}.json` (run_spike)
-and Snakemake's benchmark TSVs (`results/benchmarks/<rule>/.../<name>.tsv`). Nothing is re-run.
+Inputs are files the current run's rules declared: the Spike stats listed in the spike shard
+summaries (`shards.collect.spike_stats_files`), the core-cycle profile (profile_core_cycles)
+and the benchmark TSVs of the jobs upstream of the run's logits
+(`paper.targets.stage_benchmarks`). Nothing is globbed, so files of earlier configurations,
+images or shards never reach the table; nothing is re-run.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import csv
 import io
 import json
 import statistics
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ivit_gemmini.io import atomic_write_text
+from ivit_gemmini.simulate.core_cycles import GEMMINI_WAIT_KEYS, gemmini_cycles, image_cycles
 
 SEED_SPIKE_WALL_S = 5 * 60  # the seed README: "Spike (ISS) ~5 minutes, ~11B cycles" per image
 SEED_CYCLES = 11e9
@@ -24,24 +30,31 @@ SEED_MODEL = "DeiT-tiny 224 px, from its README"
 # Rules whose jobs each run a shard of images (benchmark folder = rule name).
 SHARD_RULES = frozenset({"quantize_images", "run_torch_int", "run_torch_fakequant",
                          "run_tvm_cpu", "run_spike", "run_verilator"})
+SEED_ARCH = {"depth": 12, "dim": 192, "image_size": 224, "patch_size": 16}  # what it ran
+
+
+def comparable_to_seed(arch: Mapping[str, Any]) -> bool:
+    """The seed project's figures are DeiT-tiny's: only that model is compared with them."""
+    return all(arch.get(k) == v for k, v in SEED_ARCH.items())
 
 
 @dataclass(frozen=True)
 class SpikeImage:
-    """What one Spike run of one image cost (Spike retires one instruction a cycle)."""
+    """What one Spike run of one image cost: counted instructions, modelled cycles."""
 
     image: str
-    instructions: int  # all retired instructions (core + Gemmini commands)
+    instructions: int  # all retired instructions of the inference (counted: minstret)
     gemmini_kernel_instructions: int  # retired inside the kernels that drive Gemmini
     core_kernel_instructions: int  # retired inside the kernels that run on the core
-    gemmini_cycles: int  # modelled by the extension's timing model (gemmini_cycles_modelled)
-    wall_s: float
+    gemmini_cycles: int  # modelled: the extension's timing model
+    wall_s: float  # measured: Spike's wall time
+    core_cycles: int | None = None  # modelled: Rocket pipeline model (None without a profile)
+    gemmini_wait_cycles: int = 0  # modelled: the part of gemmini_cycles the core waits for
 
     @property
-    def estimated_cycles(self) -> int:
-        """Core instructions at one cycle each, plus the accelerator's modelled cycles, with
-        no overlap between them: a conservative (high) estimate."""
-        return self.instructions + self.gemmini_cycles
+    def total_cycles(self) -> int | None:
+        """Modelled: core cycles plus the Gemmini cycles the core waits for at its fences."""
+        return None if self.core_cycles is None else self.core_cycles + self.gemmini_wait_cycles
 
 
 @dataclass(frozen=True)
@@ -55,16 +68,19 @@ class StageTime:
     per_image: bool
 
 
-def read_spike_stats(image: str, stats: Mapping[str, Any]) -> SpikeImage:
+def read_spike_stats(image: str, stats: Mapping[str, Any],
+                     profile: Mapping[str, Any] | None = None) -> SpikeImage:
     kernels = stats.get("kernels", {})
-    gem = stats.get("gemmini", {}) or {}
+    core = image_cycles(stats, profile)["core_cycles"] if profile is not None else None
     return SpikeImage(
         image=image,
         instructions=int(kernels.get("total", {}).get("instret", 0)),
         gemmini_kernel_instructions=int(kernels.get("gemmini", {}).get("instret", 0)),
         core_kernel_instructions=int(kernels.get("core", {}).get("instret", 0)),
-        gemmini_cycles=int(gem.get("gemmini_cycles_modelled", 0)),
+        gemmini_cycles=gemmini_cycles(stats),
         wall_s=float(stats.get("wall_s", 0.0)),
+        core_cycles=core,
+        gemmini_wait_cycles=gemmini_cycles(stats, GEMMINI_WAIT_KEYS),
     )
 
 
@@ -84,44 +100,57 @@ def read_benchmark(path: Path) -> tuple[float, float]:
     return num("s"), num("cpu_time")
 
 
-def stage_times(bench_root: Path, images: Sequence[str]) -> list[StageTime]:
-    """Per rule: the benchmark TSVs named after one of `images` (per-image stages), or all of
-    its TSVs when none is (stages that run once)."""
+def rule_of(path: str | Path) -> str:
+    """The rule a benchmark TSV belongs to: its folder right under `benchmarks/`."""
+    parts = Path(path).parts
+    return parts[parts.index("benchmarks") + 1] if "benchmarks" in parts else Path(path).parent.name
+
+
+def stage_times(bench_files: Sequence[str | Path], images: Sequence[str]) -> list[StageTime]:
+    """Per rule, from exactly the given benchmark TSVs: per-image stages (shard jobs, or files
+    named after one of `images`) and stages that ran once."""
     wanted = set(images)
+    by_rule: dict[str, list[Path]] = defaultdict(list)
+    for f in bench_files:
+        if Path(f).is_file():
+            by_rule[rule_of(f)].append(Path(f))
     out = []
-    for rule_dir in sorted(p for p in bench_root.iterdir() if p.is_dir()):
-        files = sorted(rule_dir.rglob("*.tsv"))
-        batched = rule_dir.name in SHARD_RULES  # jobs of many images (shards)
-        mine = [f for f in files if f.stem in wanted]
-        per_image = bool(mine) or batched
-        chosen = mine if mine else files
-        if not chosen:
-            continue
-        times = [read_benchmark(f) for f in chosen]
+    for rule, files in sorted(by_rule.items()):
+        batched = rule in SHARD_RULES  # jobs of many images (shards)
+        per_image = batched or any(f.stem in wanted for f in files)
+        times = [read_benchmark(f) for f in sorted(files)]
         walls = [t[0] for t in times]
         # A batched stage's mean is per image: its jobs' total over the run's images.
         mean = sum(walls) / len(images) if batched and images else statistics.fmean(walls)
-        out.append(StageTime(rule_dir.name, len(chosen), mean, max(walls), sum(walls),
+        out.append(StageTime(rule, len(files), mean, max(walls), sum(walls),
                              sum(t[1] for t in times), per_image))
     return out
 
 
-def performance_csv(spike: Sequence[SpikeImage], stages: Sequence[StageTime]) -> str:
+def _opt(v: int | None) -> str:
+    return "" if v is None else str(v)
+
+
+def performance_csv(spike: Sequence[SpikeImage], stages: Sequence[StageTime],
+                    seed: bool = True) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["kind", "name", "jobs", "wall_s", "max_wall_s", "total_wall_s", "cpu_s",
                 "instructions", "gemmini_kernel_instructions", "core_kernel_instructions",
-                "gemmini_cycles", "estimated_cycles"])
+                "core_cycles_modelled", "gemmini_cycles_modelled",
+                "gemmini_wait_cycles_modelled", "total_cycles_modelled"])
     for s in spike:
         w.writerow(["spike_image", s.image, 1, f"{s.wall_s:.3f}", "", "", "", s.instructions,
-                    s.gemmini_kernel_instructions, s.core_kernel_instructions, s.gemmini_cycles,
-                    s.estimated_cycles])
+                    s.gemmini_kernel_instructions, s.core_kernel_instructions,
+                    _opt(s.core_cycles), s.gemmini_cycles, s.gemmini_wait_cycles,
+                    _opt(s.total_cycles)])
     for t in stages:
         w.writerow(["stage_per_image" if t.per_image else "stage_once", t.stage, t.jobs,
                     f"{t.mean_s:.3f}", f"{t.max_s:.3f}", f"{t.total_s:.3f}", f"{t.cpu_s:.3f}",
+                    "", "", "", "", "", "", ""])
+    if seed:
+        w.writerow(["seed", SEED_MODEL, 1, SEED_SPIKE_WALL_S, "", "", "", int(SEED_CYCLES), "",
                     "", "", "", "", ""])
-    w.writerow(["seed", SEED_MODEL, 1, SEED_SPIKE_WALL_S, "", "", "", "", "", "", "",
-                int(SEED_CYCLES)])
     return buf.getvalue()
 
 
@@ -133,30 +162,48 @@ def _big(n: float) -> str:
 
 
 def performance_markdown(spike: Sequence[SpikeImage], stages: Sequence[StageTime],
-                         model: str) -> str:
+                         model: str, seed: bool = True) -> str:
     lines = ["# Performance", "", f"Model: {model}.", ""]
     if spike:
-        mean = {k: statistics.fmean(getattr(s, k) for s in spike) for k in (
-            "instructions", "gemmini_kernel_instructions", "core_kernel_instructions",
-            "gemmini_cycles", "estimated_cycles", "wall_s")}
+        def mean(key: str) -> float | None:
+            values = [getattr(s, key) for s in spike]
+            return None if None in values else statistics.fmean(values)
+
+        def big(key: str) -> str:
+            v = mean(key)
+            return "n/a" if v is None else _big(v)
+
         lines += ["## Spike (Gemmini), per image", "",
-                  "| | images | instructions | in Gemmini kernels | in core kernels | Gemmini "
-                  "cycles (model) | estimated cycles | Spike wall time |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|",
-                  f"| this run (mean) | {len(spike)} | {_big(mean['instructions'])} | "
-                  f"{_big(mean['gemmini_kernel_instructions'])} | "
-                  f"{_big(mean['core_kernel_instructions'])} | {_big(mean['gemmini_cycles'])} | "
-                  f"{_big(mean['estimated_cycles'])} | {mean['wall_s']:.2f} s |",
-                  f"| seed project ({SEED_MODEL}) | 1 | | | | | ~{_big(SEED_CYCLES)} | "
-                  f"~{SEED_SPIKE_WALL_S // 60} min |", "",
-                  "Spike retires one instruction per cycle. Estimated cycles = all retired "
-                  "instructions + the Gemmini extension's modelled cycles (its timing model, "
-                  "calibrated on published RTL measurements: docs/timing-model.md), with no "
-                  "overlap between core and accelerator.", ""]
+                  "| | images | instructions (counted) | in Gemmini kernels | in core kernels | "
+                  "core cycles (modelled) | Gemmini cycles (modelled) | core waits for Gemmini "
+                  "(modelled) | total cycles (modelled) | Spike wall time (measured) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                  f"| this run (mean) | {len(spike)} | {big('instructions')} | "
+                  f"{big('gemmini_kernel_instructions')} | {big('core_kernel_instructions')} | "
+                  f"{big('core_cycles')} | {big('gemmini_cycles')} | "
+                  f"{big('gemmini_wait_cycles')} | {big('total_cycles')} | "
+                  f"{mean('wall_s') or 0.0:.2f} s |"]
+        if seed:
+            # Spike counts one cycle per instruction: the seed's "~11 B cycles" are a count.
+            lines.append(f"| seed project ({SEED_MODEL}) | 1 | ~{_big(SEED_CYCLES)} | | | | | | "
+                         f"| ~{SEED_SPIKE_WALL_S // 60} min |")
+        lines += ["", "Instructions are counted by Spike (minstret around the inference). Core "
+                  "cycles are modelled: each kernel's counted instructions times its cycles per "
+                  "instruction on an in-order Rocket pipeline (mul/div latencies, load-use "
+                  "stalls, branches, L1/L2 misses), from one PC-histogram run per model and "
+                  "configuration (docs/core-cycle-model.md). Gemmini cycles are the extension's "
+                  "timing model, calibrated on published RTL measurements "
+                  "(docs/timing-model.md). The total is the core's cycles plus the part of "
+                  "Gemmini's the core waits for (at its fences, or for a full reservation "
+                  "station)."]
+        if not seed:
+            lines.append("The seed project's figures (~11 B cycles, ~5 min per image) are for "
+                         "DeiT-tiny at 224 px and are not shown beside another model.")
+        lines.append("")
     else:
         lines += ["No Spike statistics: add `spike` to the config's backends for this table.", ""]
     if stages:
-        lines += ["## Wall time per stage (Snakemake benchmarks)", "",
+        lines += ["## Wall time per stage (Snakemake benchmarks, measured)", "",
                   "| stage | runs | jobs | mean wall s per image or run | max wall s of a job | "
                   "total wall s | CPU s |",
                   "|---|---|---:|---:|---:|---:|---:|"]
@@ -170,16 +217,19 @@ def performance_markdown(spike: Sequence[SpikeImage], stages: Sequence[StageTime
     return "\n".join(lines)
 
 
-def tabulate_performance(stats_paths: Sequence[str | Path], bench_root: str | Path,
-                         images: Sequence[str], manifest: str | Path, *, csv_out: str | Path,
+def tabulate_performance(stats_paths: Sequence[str | Path], bench_files: Sequence[str | Path],
+                         images: Sequence[str], manifest: str | Path, *,
+                         profile: Sequence[str | Path] = (), csv_out: str | Path,
                          md_out: str | Path) -> None:
-    """The `tabulate_performance` rule."""
+    """The `tabulate_performance` rule: only the files its rule declared as inputs."""
     from ivit_gemmini.paper.accuracy import describe_model
+    from ivit_gemmini.simulate.core_cycles import read_profile
 
-    spike = [read_spike_stats(Path(p).stem, json.loads(Path(p).read_text(encoding="utf-8")))
-             for p in stats_paths]
-    root = Path(bench_root)
-    stages = stage_times(root, images) if root.is_dir() else []
-    model = describe_model(json.loads(Path(manifest).read_text(encoding="utf-8")))
-    atomic_write_text(csv_out, performance_csv(spike, stages))
-    atomic_write_text(md_out, performance_markdown(spike, stages, model))
+    prof = read_profile(profile[0]) if profile else None
+    spike = [read_spike_stats(Path(p).stem, json.loads(Path(p).read_text(encoding="utf-8")),
+                              prof) for p in stats_paths]
+    stages = stage_times(bench_files, images)
+    info = json.loads(Path(manifest).read_text(encoding="utf-8"))
+    seed = comparable_to_seed(info["arch"])
+    atomic_write_text(csv_out, performance_csv(spike, stages, seed))
+    atomic_write_text(md_out, performance_markdown(spike, stages, describe_model(info), seed))

@@ -25,6 +25,43 @@ def verify_images(config: Mapping[str, Any], images: Sequence[str]) -> list[str]
     return list(images)[: config["paper"]["verify_images"]]
 
 
+# Backends simulated per Gemmini configuration (benchmark files under .../<config>/).
+SIMULATORS = ("spike", "verilator")
+
+
+def stage_benchmarks(config: Mapping[str, Any], shards: Sequence[str], build_config: str
+                     ) -> list[str]:
+    """Benchmark TSVs of the jobs upstream of this run's logits (the shard jobs of `shards`,
+    the builds of `build_config`): the performance table's declared inputs. Never a glob of
+    results/benchmarks, which keeps the files of earlier configurations and shard plans (issue
+    14, item 11). Declaring them adds no job: each belongs to a job that makes an input of the
+    run's logits (or the core-cycle profile, another input of the table)."""
+    b = "results/benchmarks"
+    backends = list(config["backends"])
+    out = [f"{b}/export_params/export_params.tsv"]
+    if config["checkpoint"] == "demo":
+        out.append(f"{b}/make_demo_checkpoint/make_demo_checkpoint.tsv")
+    if is_digits_checkpoint(config):
+        out.append(f"{b}/train_digits_qat/train_digits_qat.tsv")
+    if config["checkpoint"] == "demo" or (config["images"] == "demo" and not has_dataset(config)):
+        out.append(f"{b}/export_demo_images/export_demo_images.tsv")
+    out += [f"{b}/quantize_images/{s}.tsv" for s in shards]
+    for backend in backends:
+        folder = f"run_{backend.replace('-', '_')}"
+        if backend in SIMULATORS:
+            folder += f"/{build_config}"
+        out += [f"{b}/{folder}/{s}.tsv" for s in shards]
+    if "tvm-cpu" in backends:
+        out.append(f"{b}/build_tvm_cpu_library/build_tvm_cpu_library.tsv")
+    if set(SIMULATORS) & set(backends):
+        out += [f"{b}/{rule}/{build_config}.tsv" for rule in ("emit_model_library",
+                                                              "build_model_library")]
+    if "spike" in backends:
+        out += [f"{b}/build_spike_extension/{build_config}.tsv",
+                f"{b}/profile_core_cycles/{build_config}.tsv"]
+    return out
+
+
 def fp32_predictions(config: Mapping[str, Any]) -> list[str]:
     """The FP32 model's test predictions exist only for the checkpoint trained here."""
     return [f"{DIGITS_DIR}/fp32_predictions.csv"] if is_digits_checkpoint(config) else []

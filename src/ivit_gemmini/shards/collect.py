@@ -150,20 +150,40 @@ def spike_stats_files(summaries: Sequence[str], images: Sequence[str],
     return [stats[i] for i in images if i in stats]
 
 
-def performance_stage(summaries: Sequence[str], bench_root: str, images: Sequence[str],
-                      manifest: str, *, csv_out: str, md_out: str) -> None:
-    """The performance table from the Spike stats the shard jobs wrote."""
+def performance_stage(summaries: Sequence[str], bench_files: Sequence[str], images: Sequence[str],
+                      manifest: str, *, profile: Sequence[str] = (), csv_out: str,
+                      md_out: str) -> None:
+    """The performance table from the Spike stats the shard jobs wrote, the core-cycle profile
+    and exactly the benchmark files the rule declared."""
     from ivit_gemmini.paper.performance import tabulate_performance
 
-    tabulate_performance(spike_stats_files(summaries, images), bench_root, images, manifest,
-                         csv_out=csv_out, md_out=md_out)
+    tabulate_performance(spike_stats_files(summaries, images), bench_files, images, manifest,
+                         profile=profile, csv_out=csv_out, md_out=md_out)
 
 
-def layer_costs_stage(summary: str, out: str) -> None:
-    """The per-kernel cost figure of the first image of a spike shard that succeeded."""
-    from ivit_gemmini.paper import figures
+def cycles_stage(summaries: Sequence[str], images: Sequence[str], profile: Sequence[str], *,
+                 md_out: str, csv_out: str) -> None:
+    """The per-image cycle table from the Spike stats the shard jobs wrote."""
+    from ivit_gemmini.simulate.core_cycles import tabulate_cycles
 
-    stats = sorted(collect([summary]).stats.get("spike", {}).items())
+    tabulate_cycles(spike_stats_files(summaries, images), profile, md_out=md_out,
+                    csv_out=csv_out)
+
+
+def first_spike_image(summary: str) -> tuple[str, dict[str, str]]:
+    """(image, files) of the first image of a spike shard summary that succeeded."""
+    entries = collect([summary])
+    stats = sorted(entries.stats.get("spike", {}).items())
     if not stats:
         raise UserError(f"no image of {summary} ran on Spike: see results/tables/failures.md")
-    figures.layer_costs(stats[0][1], out)
+    image = stats[0][0]
+    return image, {"stats": stats[0][1], "logits": entries.logits["spike"][image]}
+
+
+def layer_costs_stage(summary: str, out: str, profile: Sequence[str] = ()) -> None:
+    """The per-kernel cost figure of the first image of a spike shard that succeeded (with
+    the core-cycle profile, modelled core cycles beside the counted instructions)."""
+    from ivit_gemmini.paper import figures
+
+    _, files = first_spike_image(summary)
+    figures.layer_costs(files["stats"], out, profile[0] if profile else None)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,23 @@ INPUTS = "results/inputs"
 
 def input_path(image: str) -> str:
     return f"{INPUTS}/{image}.bin"
+
+
+@contextmanager
+def temporary_elf(image: str, library: str | Path, manifest: str | Path, *, memory_mb: int,
+                  stack_kb: int, inputs: str | Path = INPUTS) -> Iterator[Path]:
+    """The image's firmware ELF, linked in a temporary folder that is deleted afterwards: one
+    libmodel.a per configuration is the only copy of the parameters on disk. The simulator
+    shard jobs and the core-cycle profile link their ELFs here (`inputs`: the folder of the
+    quantized images, another results tree's for the benchmarks)."""
+    from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
+
+    with tempfile.TemporaryDirectory(prefix="ivit-elf-") as tmp:
+        elf = Path(tmp) / f"{image}.elf"
+        build_firmware_elf_from_manifest(Path(library), Path(inputs) / f"{image}.bin",
+                                         Path(manifest), elf, memory_mb=memory_mb,
+                                         stack_kb=stack_kb)
+        yield elf
 
 
 def _upstream(summaries: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -146,10 +164,8 @@ def host_shard(backend: str, shard: str, images: Sequence[str], inputs: Sequence
 def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence[str],
                 library: str, extension: str, manifest: str, summary: str, *, code: str,
                 job_log: str, timeout_s: float, memory_mb: int, stack_kb: int) -> None:
-    """spike on a shard: per image, link its ELF in a temporary folder (deleted after the run:
-    one libmodel.a per configuration is the only copy of the parameters on disk), run it, keep
-    its log, stats and logits under results/{logs,stats,logits}/spike/<config>/."""
-    from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
+    """spike on a shard: per image, link its ELF in a temporary folder (`temporary_elf`), run
+    it, keep its log, stats and logits under results/{logs,stats,logits}/spike/<config>/."""
     from ivit_gemmini.simulate.spike_stage import run_spike_image
 
     num_classes = int(_arch(manifest)["num_classes"])
@@ -161,11 +177,8 @@ def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence
     def compute(image: str) -> dict[str, str]:
         files = {"logits": f"{base['logits']}/{image}.npy",
                  "stats": f"{base['stats']}/{image}.json", "log": spike_log(image)}
-        with tempfile.TemporaryDirectory(prefix="ivit-elf-") as tmp:
-            elf = Path(tmp) / f"{image}.elf"
-            build_firmware_elf_from_manifest(Path(library), Path(input_path(image)),
-                                             Path(manifest), elf, memory_mb=memory_mb,
-                                             stack_kb=stack_kb)
+        with temporary_elf(image, library, manifest, memory_mb=memory_mb,
+                           stack_kb=stack_kb) as elf:
             block = run_spike_image(elf, Path(extension), timeout_s=float(timeout_s),
                                     log_path=Path(files["log"]),
                                     logits_path=Path(files["logits"]),
@@ -186,7 +199,6 @@ def verilator_shard(config: str, shard: str, images: Sequence[str], inputs: Sequ
                     simulator: str | None, dramsim_ini_dir: str | None, max_cycles: int,
                     timeout_s: float, memory_mb: int, stack_kb: int) -> None:
     """verilator on a shard, as `spike_shard` (a temporary ELF per image)."""
-    from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
     from ivit_gemmini.simulate.verilator_stage import check_verilator_config, run_verilator_image
 
     sim = check_verilator_config({"simulator": simulator, "dramsim_ini_dir": dramsim_ini_dir},
@@ -201,11 +213,8 @@ def verilator_shard(config: str, shard: str, images: Sequence[str], inputs: Sequ
     def compute(image: str) -> dict[str, str]:
         files = {"logits": f"{base['logits']}/{image}.npy",
                  "stats": f"{base['stats']}/{image}.json", "log": sim_log(image)}
-        with tempfile.TemporaryDirectory(prefix="ivit-elf-") as tmp:
-            elf = Path(tmp) / f"{image}.elf"
-            build_firmware_elf_from_manifest(Path(library), Path(input_path(image)),
-                                             Path(manifest), elf, memory_mb=memory_mb,
-                                             stack_kb=stack_kb)
+        with temporary_elf(image, library, manifest, memory_mb=memory_mb,
+                           stack_kb=stack_kb) as elf:
             run_verilator_image(
                 elf, simulator=sim,
                 dramsim_ini_dir=Path(dramsim_ini_dir) if dramsim_ini_dir else None,

@@ -35,6 +35,8 @@ std::string Stats::to_json() const {
   o << "  \"cycles\": {\"load\": " << load_cycles << ", \"execute\": " << execute_cycles
     << ", \"store\": " << store_cycles << ", \"serial\": "
     << load_cycles + execute_cycles + store_cycles << ", \"overlapped\": " << overlapped << "},\n";
+  const std::string mesh = mesh_json ? mesh_json() : std::string();
+  if (!mesh.empty()) o << "  \"rtl\": " << mesh << ",\n";
   o << "  \"timing_model\": {\"dma_bytes_per_cycle\": " << timing.dma_bytes_per_cycle
     << ", \"dma_command_cycles\": " << timing.dma_command_cycles
     << ", \"mesh_latency\": " << timing.mesh_latency << ", \"rows_per_cycle\": 1}\n}\n";

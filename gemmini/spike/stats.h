@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace gemmini {
@@ -22,6 +23,7 @@ struct Stats {
   uint64_t macs_useful = 0;  // rows x inner x cols that hold real data
   uint64_t load_cycles = 0, execute_cycles = 0, store_cycles = 0;
   TimingModel timing;
+  std::function<std::string()> mesh_json;  // the mesh backend's own statistics (RTL: "rtl")
 
   void count_dma(uint64_t rows, uint64_t row_bytes, bool is_load);
   std::string to_json() const;

@@ -12,15 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ivit_gemmini.simulate.rtl import build_testbench
-
-REPO = Path(__file__).resolve().parents[1]
-BUILD = REPO / "build" / "rtl"
+from ivit_gemmini.simulate.rtl import RTL_CACHE, build_testbench
 
 
 @functools.cache
 def testbench(dim: int, tile: int = 1) -> Path:
-    return build_testbench(BUILD, dim, tile=tile)
+    return build_testbench(RTL_CACHE, dim, tile=tile)
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:

@@ -21,6 +21,8 @@ from ivit_gemmini.io import atomic_path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RTL_DIR = REPO_ROOT / "gemmini" / "rtl"
 DRIVER_DIR = RTL_DIR / "driver"
+# Verilated models are cached here by content (one per DIM), shared by every extension build.
+RTL_CACHE = REPO_ROOT / "build" / "rtl"
 TOP = "gemmini_mesh_top"
 RTL_DIMS = (1, 2, 4, 8, 16, 32)
 # -O3 and two-state X handling: the mesh is simulated for millions of cycles per image.
@@ -130,7 +132,7 @@ def driver_flags(vl_dir: Path, tile: int, broken_pe: bool) -> list[str]:
     """Compiler flags for code that includes the Verilated model (the driver)."""
     inc = verilator_include()
     flags = ["-DIVIT_RTL_MESH", f"-DIVIT_RTL_TILE={tile}", f"-I{vl_dir}", f"-I{inc}",
-             f"-I{inc / 'vltstd'}"]
+             f"-I{inc / 'vltstd'}", f"-I{REPO_ROOT / 'gemmini' / 'spike'}"]
     return flags + (["-DIVIT_RTL_BROKEN_SIGN"] if broken_pe else [])
 
 
@@ -152,7 +154,7 @@ def build_testbench(out_dir: Path, dim: int, *, tile: int = 1, broken_pe: bool =
     inc.mkdir(exist_ok=True)
     (inc / "gemmini_params.h").write_text(f"#pragma once\n#define DIM {dim}\n", encoding="utf-8")
     with atomic_path(exe) as tmp:
-        _run([cxx, *CXX_FLAGS, f"-I{inc}", f"-I{REPO_ROOT / 'gemmini' / 'spike'}",
+        _run([cxx, *CXX_FLAGS, f"-I{inc}",
               *driver_flags(vl_dir, tile, broken_pe), *map(str, sources), "-o", str(tmp),
               *link_archives(vl_dir)], "the RTL testbench")
     return exe

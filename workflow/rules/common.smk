@@ -18,7 +18,7 @@ wildcard_constraints:
     backend="[a-z][a-z0-9-]*",
 
 
-# With profiles/slurm only the simulations (run_spike, run_verilator) become SLURM jobs; every
+# With profiles/slurm only the simulations (run_spike, run_spike_rtl, run_verilator) become SLURM jobs; every
 # other rule runs on the submitting host. A new rule belongs here unless it simulates
 # (tests/test_verilator_workflow.py checks that this list names every other rule).
 localrules:
@@ -35,6 +35,7 @@ localrules:
     build_model_library,
     build_firmware_elf,
     build_spike_extension,
+    build_spike_rtl_extension,
     tabulate_predictions,
     compute_agreement,
     write_relax_graph,

@@ -1,7 +1,7 @@
 """Agreement between backends: top-1, top-5 overlap, identical logits, largest difference.
 
-The exact family (torch-int, tvm-cpu, spike, verilator) implements the integer specification and
-must produce identical logits; torch-fakequant follows I-ViT's float32 semantics and is only
+The exact family (torch-int, tvm-cpu, spike, spike-rtl, verilator) implements the integer
+specification and must produce identical logits; torch-fakequant follows I-ViT's float32 semantics and is only
 reported (about 1 in 20 of its nonlinear outputs differs by one unit from an exact evaluation).
 """
 
@@ -22,7 +22,7 @@ from ivit_gemmini.errors import UserError
 from ivit_gemmini.evaluate.topk import topk
 from ivit_gemmini.io import atomic_write_text
 
-EXACT_BACKENDS = frozenset({"torch-int", "tvm-cpu", "spike", "verilator"})
+EXACT_BACKENDS = frozenset({"torch-int", "tvm-cpu", "spike", "spike-rtl", "verilator"})
 ALL_IMAGES = "all"
 COLUMNS = ("backend_a", "backend_b", "image", "images", "top1_agreement", "top5_overlap",
            "logits_identical", "max_abs_logit_diff")

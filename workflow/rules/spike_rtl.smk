@@ -1,0 +1,56 @@
+# spike-rtl backend: the same ELF as `spike`, on Spike with a second build of our Gemmini
+# extension in which every PRELOAD / COMPUTE runs on our SystemVerilog mesh (gemmini/rtl/),
+# simulated cycle by cycle by Verilator for the configuration's DIM. Mirrors simulate.smk's
+# run_spike; the stage code is the same (ivit_gemmini.simulate.spike_stage).
+from ivit_gemmini.simulate.resources import slurm_runtime_minutes
+from ivit_gemmini.simulate.rtl import rtl_sources
+
+register_backend("spike-rtl")
+
+
+rule build_spike_rtl_extension:
+    input:
+        sources=get_spike_extension_sources(),
+        rtl=[str(p) for p in rtl_sources()]
+        + sorted(str(p) for p in (Path(workflow.basedir) / "gemmini/rtl/driver").glob("*.cc")),
+        params="results/build/{config}/include/gemmini_params.h",
+    output:
+        "results/build/{config}/libgemmini-rtl.so",
+    log:
+        "logs/build_spike_rtl_extension/{config}.log",
+    benchmark:
+        "results/benchmarks/build_spike_rtl_extension/{config}.tsv"
+    wildcard_constraints:
+        config="[A-Za-z0-9_.-]+",
+    conda:
+        "../../envs/simulate.yaml"
+    params:
+        cache_dir=str(Path(workflow.basedir) / "build" / "spike"),
+        broken_pe=config["spike_rtl"]["broken_pe"],
+    script:
+        "../scripts/build_spike_rtl_extension.py"
+
+
+rule run_spike_rtl:
+    input:
+        elf=get_firmware_elf,
+        extension=f"results/build/{get_build_config()}/libgemmini-rtl.so",
+        manifest="results/model/manifest.json",
+    output:
+        logits="results/logits/spike-rtl/{image}.npy",
+        stats="results/stats/spike-rtl/{image}.json",
+    log:
+        stage="logs/run_spike_rtl/{image}.log",
+        spike="results/logs/spike-rtl/{image}.log",
+    benchmark:
+        "results/benchmarks/run_spike_rtl/{image}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    resources:
+        runtime=slurm_runtime_minutes(config["spike_rtl"]["timeout_s"]),
+        mem_mb=config["spike_rtl"]["mem_mb"],
+        cpus_per_task=1,
+    params:
+        timeout_s=config["spike_rtl"]["timeout_s"],
+    script:
+        "../scripts/run_spike_rtl.py"

@@ -3,7 +3,7 @@
 # simulated cycle by cycle by Verilator for the configuration's DIM. Mirrors simulate.smk's
 # run_spike; the stage code is the same (ivit_gemmini.simulate.spike_stage).
 from ivit_gemmini.simulate.resources import slurm_runtime_minutes
-from ivit_gemmini.simulate.rtl import rtl_sources
+from ivit_gemmini.simulate.rtl import rtl_build_inputs
 
 register_backend("spike-rtl")
 
@@ -11,8 +11,7 @@ register_backend("spike-rtl")
 rule build_spike_rtl_extension:
     input:
         sources=get_spike_extension_sources(),
-        rtl=[str(p) for p in rtl_sources()]
-        + sorted(str(p) for p in (Path(workflow.basedir) / "gemmini/rtl/driver").glob("*.cc")),
+        rtl=rtl_build_inputs(),
         params="results/build/{config}/include/gemmini_params.h",
     output:
         "results/build/{config}/libgemmini-rtl.so",

@@ -35,6 +35,11 @@ def rtl_sources() -> list[Path]:
     return sorted(RTL_DIR.glob("*.sv"))
 
 
+def rtl_build_inputs() -> list[str]:
+    """Every file of gemmini/rtl/ a spike-rtl build reads (the workflow rule's inputs)."""
+    return [str(p) for p in (*rtl_sources(), *sorted(DRIVER_DIR.glob("*.cc")))]
+
+
 def verilator_binary() -> str:
     found = shutil.which("verilator")
     if found is None:

@@ -47,8 +47,12 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 def to_int8_scaled(x: np.ndarray, scale: float) -> np.ndarray:
-    """fp32(x) * fp32(scale), rounded half to even, saturated to int8."""
-    y = x.astype(np.float32) * np.float32(scale)
+    """fp32(x) * fp32(scale), rounded half to even, saturated to int8 (infinities by sign). A NaN
+    product (NaN scale, or 0 x inf) gives 127: the RTL's hardfloat RecFNToIN treats NaN as a
+    positive overflow."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = x.astype(np.float32) * np.float32(scale)
+    y = np.where(np.isnan(y), np.float32(127), y)
     return np.clip(np.rint(y), -128, 127).astype(np.int8)
 
 

@@ -12,7 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivit_gemmini.errors import UserError
-from ivit_gemmini.gemmini.case_blob import ScriptCase, conv_case, matmul_case, resadd_case
+from ivit_gemmini.gemmini.case_blob import (
+    ScriptCase,
+    conv_case,
+    conv_dw_case,
+    downsample_case,
+    global_average_case,
+    helpers_case,
+    matmul_case,
+    matmul_nn_case,
+    resadd_case,
+)
 
 __all__ = ["rig"]  # the fixture, imported for pytest
 
@@ -225,6 +235,57 @@ def test_mvin_scale_rounds_half_to_even_and_saturates(rig):
         assert np.array_equal(got, want), f"scale {scale}: {first_mismatch(got, want)}"
 
 
+# Scales a sweep can produce: both zeros, the smallest and largest subnormal, a product that
+# overflows fp32, both infinities and NaN (bit patterns, so -0.0 and the NaN survive as given).
+SPECIAL_SCALE_BITS = [0x0000_0000, 0x8000_0000, 0x0000_0001, 0x007F_FFFF, 0x7E96_7699,
+                      0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0xFFC1_2345]  # fmt: skip
+
+
+def test_mvin_and_mvout_special_scales(rig):
+    """Scale 0.0 multiplies by zero (it used to be taken as 1.0); -0.0, subnormals, infinities and
+    NaN follow fp32 multiply, round half to even, saturate (NaN -> 127) on both the mvin scale
+    and the accumulator's mvout scale. One Spike run covers all of them."""
+    x = np.arange(-128, 128, dtype=np.int8).reshape(16, 16)  # includes 0: 0 x inf is NaN
+    acc = np.arange(-128, 128, dtype=np.int32).reshape(16, 16) * 1000
+    n = len(SPECIAL_SCALE_BITS)
+    s = ScriptCase(dump_bytes=2 * n * 256)
+    at, acc_at = s.data(x), s.data(acc)
+    s.op("config_st", 16, 0, f32(1.0))
+    for i, bits in enumerate(SPECIAL_SCALE_BITS):
+        s.op("config_ld", 0, 16, bits, 0, 16).op("mvin", 0, at, 32 * i, 16, 16)
+        s.op("mvout", 256 * i, 32 * i, 16, 16)
+    s.op("config_ld", 2, 64, f32(1.0), 0, 16).op("mvin", 2, acc_at, ACC | 0, 16, 16)
+    for i, bits in enumerate(SPECIAL_SCALE_BITS):
+        s.op("config_st", 16, 0, bits).op("mvout", 256 * (n + i), ACC | 0, 16, 16)
+    out = np.frombuffer(rig.run(s.build(), "special_scales").out, np.int8).reshape(2 * n, 16, 16)
+    for i, bits in enumerate(SPECIAL_SCALE_BITS):
+        scale = float(np.array([bits], np.uint32).view(np.float32)[0])
+        for got, src, what in ((out[i], x, "mvin"), (out[n + i], acc, "mvout")):
+            want = to_int8_scaled(src, scale)
+            assert np.array_equal(got, want), f"{what} scale bits {bits:#010x}: " + first_mismatch(
+                got, want
+            )
+
+
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+@pytest.mark.parametrize(
+    "scales", [(np.inf, np.nan, 1.0), (0.0, -0.0, 2.0**-149), (2.0**-149, 1e38, -np.inf)]
+)
+def test_resadd_special_scales(rig, scales, dataflow):
+    """The same special scales through a whole kernel: Gemmini and the CPU path (the params
+    header's MVIN_SCALE / ACC_SCALE) both give numpy's fp32 answer, with no undefined
+    float -> integer conversion on the core."""
+    A = np.arange(-128, 128, dtype=np.int8).reshape(16, 16)
+    B = A[::-1].copy()
+    a_scale, b_scale, c_scale = scales
+    case = resadd_case(A, B, A_scale=a_scale, B_scale=b_scale, C_scale=c_scale, relu=False,
+                       dataflow=dataflow)  # fmt: skip
+    got = np.frombuffer(rig.run(case, "resadd_special").out, np.int8).reshape(16, 16)
+    summed = to_int8_scaled(A, a_scale).astype(np.int32) + to_int8_scaled(B, b_scale)
+    want = to_int8_scaled(summed.astype(np.int32), c_scale)
+    assert np.array_equal(got, want), first_mismatch(got, want)
+
+
 def test_accumulator_mvin_int32_accumulate_full_and_scaled_mvout(rig):
     rng = np.random.default_rng(42)
     d1 = rng.integers(-(1 << 30), 1 << 30, (16, 16), dtype=np.int32)
@@ -304,3 +365,121 @@ def test_conv_patch_embedding_full_size(rig):
     x, w = rand_i8(rng, 1, 224, 224, 3), rand_i8(rng, 16, 16, 3, 192)
     bias = rng.integers(-20000, 20000, 192, dtype=np.int32)
     check_conv(rig, x, w, bias, "patch224", stride=16, padding=0, scale=1 / 900, dataflow="WS")
+
+
+# ---- upstream kernels beyond matmul / conv / resadd (issue 10): numpy goldens ---------------
+
+
+def golden_conv_dw(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, **kw) -> np.ndarray:
+    """Depthwise: channel c of x convolved with w[c] alone (a 1-in, 1-out conv per channel)."""
+    return np.concatenate(
+        [
+            golden_conv(x[..., c : c + 1], w[c][:, :, None, None],
+                        None if bias is None else bias[c : c + 1], **kw)
+            for c in range(x.shape[-1])
+        ],
+        axis=-1,
+    )  # fmt: skip
+
+
+DW_CASES = {
+    "s2p1": ({"stride": 2, "padding": 1, "act": RELU, "scale": 1 / 64}, None),
+    "pool": ({"stride": 1, "padding": 1, "scale": 1 / 50, "pool_size": 3, "pool_stride": 2,
+              "pool_padding": 1}, None),
+    "tiles": ({"stride": 1, "padding": 1, "act": RELU, "scale": 1 / 40}, (1, 3, 4, 2, 2)),
+    "nobias": ({"stride": 1, "padding": 0, "scale": 1 / 32}, None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name,dataflow",
+    [("s2p1", "WS"), ("s2p1", "CPU"), ("pool", "WS"), ("tiles", "WS"), ("nobias", "WS")],
+)
+def test_conv_dw(rig, name, dataflow):
+    kwargs, tiles = DW_CASES[name]
+    rng = np.random.default_rng(61)
+    x, w = rand_i8(rng, 2, 9, 11, 5), rand_i8(rng, 5, 3, 3)
+    bias = None if name == "nobias" else rng.integers(-3000, 3000, 5, dtype=np.int32)
+    want = golden_conv_dw(x, w, bias, **kwargs)
+    out = rig.run(conv_dw_case(x, w, bias, tiles=tiles, dataflow=dataflow, **kwargs), name).out
+    got = np.frombuffer(out, np.int8).reshape(want.shape)
+    assert np.array_equal(got, want), first_mismatch(got, want)
+
+
+@pytest.mark.parametrize(
+    "shape,dataflow", [((2, 8, 6), "WS"), ((1, 7, 5), "WS"), ((2, 8, 6), "CPU")]
+)
+def test_conv_downsample_with_strides(rig, shape, dataflow):
+    # Padded pixels (11 elements for 9 channels), weight rows (21 for 18) and output pixels (20).
+    rng = np.random.default_rng(62)
+    n, h, wd = shape
+    x, w = rand_i8(rng, n, h, wd, 11), rand_i8(rng, 9, 21)
+    bias = rng.integers(-5000, 5000, 18, dtype=np.int32)
+    want = golden_conv(x[..., :9], w[:, :18].reshape(1, 1, 9, 18), bias, stride=2, padding=0,
+                       act=RELU, scale=1 / 100)  # fmt: skip
+    case = downsample_case(x, w, bias, in_channels=9, out_channels=18, out_stride=20, act=RELU,
+                           scale=1 / 100, dataflow=dataflow)  # fmt: skip
+    got = np.frombuffer(rig.run(case, "downsample").out, np.int8).reshape(*want.shape[:3], 20)
+    assert np.array_equal(got[..., :18], want), first_mismatch(got[..., :18], want)
+    assert not got[..., 18:].any(), "wrote into the output pixels' padding"
+
+
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+def test_global_average(rig, dataflow):
+    rng = np.random.default_rng(63)
+    x = rand_i8(rng, 2, 4, 4, 70)  # 70 channels: more than one mvin (64) per pixel row
+    x[0, :, :, 0] = np.array([-3] * 8 + [0] * 8).reshape(4, 4)  # mean -1.5: ties to -2
+    x[0, :, :, 1] = np.array([3] * 8 + [0] * 8).reshape(4, 4)  # mean 1.5: ties to 2
+    want = to_int8_scaled(x.astype(np.int64).sum(axis=(1, 2)).astype(np.int32), 1 / 16)
+    out = rig.run(global_average_case(x, dataflow), "gavg").out
+    got = np.frombuffer(out, np.int8).reshape(want.shape)
+    assert np.array_equal(got, want), first_mismatch(got, want)
+    assert (want[0, 0], want[0, 1]) == (-2, 2)
+
+
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+def test_resadd_stride(rig, dataflow):
+    rng = np.random.default_rng(64)
+    A, B = rand_i8(rng, 37, 50), rand_i8(rng, 37, 50)  # rows of 50, the first 41 added
+    case = resadd_case(A, B, A_scale=0.5, B_scale=1.5, C_scale=0.75, relu=False,
+                       dataflow=dataflow, cols=41)  # fmt: skip
+    got = np.frombuffer(rig.run(case, "resadd_stride").out, np.int8).reshape(37, 50)
+    summed = to_int8_scaled(A, 0.5).astype(np.int32) + to_int8_scaled(B, 1.5).astype(np.int32)
+    want = to_int8_scaled(summed, 0.75)[:, :41]
+    assert np.array_equal(got[:, :41], want), first_mismatch(got[:, :41], want)
+    assert not got[:, 41:].any(), "wrote beyond the J columns of a strided row"
+
+
+@pytest.mark.parametrize("repeating_bias", [True, False])
+def test_matmul_nn_auto_with_its_cpu_check(rig, repeating_bias):
+    rng = np.random.default_rng(65)
+    A, B = rand_i8(rng, 40, 70), rand_i8(rng, 70, 33)
+    D = rng.integers(-(1 << 16), 1 << 16, (1 if repeating_bias else 40, 33), dtype=np.int32)
+    want = golden_matmul(A, B, D, act=RELU, scale=1 / 256, repeating_bias=repeating_bias)
+    case = matmul_nn_case(A, B, D, act=RELU, scale=1 / 256, repeating_bias=repeating_bias)
+    got = np.frombuffer(rig.run(case, "nn").out, np.int8).reshape(want.shape)
+    assert np.array_equal(got, want), first_mismatch(got, want)
+
+
+def test_testutils_helpers(rig):
+    rng = np.random.default_rng(66)
+    A, B, D = rand_i8(rng, 16, 16), rand_i8(rng, 16, 16), rand_i8(rng, 16, 16)
+    F = rng.integers(-(1 << 40), 1 << 40, (16, 16), dtype=np.int64)
+    F[0, :4] = [24, 40, -24, -40]  # shift 4: 1.5, 2.5, -1.5, -2.5 -> ties to even
+    out = rig.run(helpers_case(A, B, D, F, 4), "testutils").out
+    full = np.frombuffer(out[: 7 * 2048], np.int64).reshape(7, 16, 16)
+    small = np.frombuffer(out[7 * 2048 :], np.int8).reshape(6, 16, 16)
+    a, b, d = A.astype(np.int64), B.astype(np.int64), D.astype(np.int64)
+    want_full = [d + a.T @ b, d + a @ b.T, d + a.T @ b.T, F + a.T @ b, F + a.T @ b.T, F + a @ b.T,
+                 2 * F]  # fmt: skip
+    for i, want in enumerate(want_full):
+        assert np.array_equal(full[i], want), f"full result {i}: {first_mismatch(full[i], want)}"
+    q, r = np.divmod(F, 16)  # floor division, as an arithmetic shift
+    shifted = q + ((r > 8) | ((r == 8) & (q % 2 == 1)))
+    assert list(shifted[0, :4]) == [2, 2, -2, -2]
+    wrap = [d + a @ b, d + a.T @ b, d + a @ b.T, d + a.T @ b.T]  # elem_t sums wrap modulo 256
+    want_small = [np.clip(shifted, -128, 127), *[(m & 0xFF).astype(np.uint8).view(np.int8)
+                  for m in wrap], np.clip(A, 0, 18)]  # fmt: skip
+    for i, want in enumerate(want_small):
+        want = np.asarray(want).astype(np.int8)
+        assert np.array_equal(small[i], want), f"int8 result {i}: {first_mismatch(small[i], want)}"

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spike_helpers import ACC, DIM, REPO, Program
@@ -48,12 +49,29 @@ def rounding_lib() -> ctypes.CDLL:
 
 
 def numpy_scale(x: int, s: float) -> int:
-    prod = np.float32(x) * np.float32(s)
-    return int(np.clip(np.rint(prod), -128, 127))
+    """fp32 product, round half to even, saturate; NaN -> 127 (the RTL's RecFNToIN rule)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        prod = np.float32(x) * np.float32(s)
+    return 127 if np.isnan(prod) else int(np.clip(np.rint(prod), -128, 127))
 
 
 int32s = st.integers(-(2**31), 2**31 - 1)
 scales = st.floats(width=32, allow_nan=False, allow_infinity=False)
+any_scales = st.floats(width=32)  # with NaN, infinities, subnormals and both zeros
+
+SPECIAL_SCALES = [0.0, -0.0, 2.0**-149, 2.0**-126 - 2.0**-149, 1e38, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("scale", SPECIAL_SCALES)
+@pytest.mark.parametrize("x", [0, 1, -1, 127, -128, 2**31 - 1, -(2**31)])
+def test_acc_scale_special_scales(x: int, scale: float) -> None:
+    assert rounding_lib().acc_scale_c(x, scale) == numpy_scale(x, scale)
+
+
+@settings(max_examples=500, deadline=None)
+@given(int32s, any_scales)
+def test_acc_scale_any_fp32_scale(x: int, s: float) -> None:
+    assert rounding_lib().acc_scale_c(x, s) == numpy_scale(x, s)
 
 
 @settings(max_examples=1500, deadline=None)

@@ -3,7 +3,10 @@
  * Source-compatible with upstream gemmini-rocc-tests `include/gemmini.h` for what bare-metal
  * programs and compiled models use: the instruction macro ladder (each rung fills defaults),
  * the counters, and the high-level kernels with upstream's signatures (`tiled_matmul_auto`,
- * `tiled_matmul`, `tiled_conv_auto`, `tiled_conv`, `tiled_resadd_auto`). Inside, kernels take
+ * `tiled_matmul`, `tiled_matmul_nn_auto`, `tiled_conv_auto`, `tiled_conv`,
+ * `tiled_conv_stride_auto`, `tiled_conv_dw_auto`, `tiled_conv_dw`, `tiled_conv_downsample`,
+ * `tiled_resadd_auto`, `tiled_resadd_stride_auto`, `tiled_global_average_auto`,
+ * `tiled_global_average`). Inside, kernels take
  * a struct; a tiler picks tiles that fit half the scratchpad / accumulator (the other half is
  * the hardware's double buffer) and issues one LOOP_WS or LOOP_CONV_WS per tile (WS), or
  * explicit mvin / preload / compute / mvout per tile (OS matmuls), the same instruction stream
@@ -11,7 +14,8 @@
  * with no Gemmini instruction: an independent second answer.
  *
  * Not supported (fails with a one-line message, as upstream does for its own gaps): the BERT
- * activations (LAYERNORM, IGELU, SOFTMAX), depthwise convs, tiled_global_average, OS convs.
+ * activations (LAYERNORM, IGELU, SOFTMAX), OS convs. What else of upstream's headers is left
+ * out, and why: README in this folder.
  *
  * Include path: gemmini/include (this folder) and gemmini/isa (the generated command codes).
  * Upstream programs that write `#include "include/gemmini.h"` also need -I gemmini.
@@ -961,13 +965,14 @@ static void gemmini_resadd_tile(size_t I, size_t J, const elem_t *A, const elem_
 }
 
 /* Upstream's public signature: C = sat(C_scale * (MVIN_SCALE(A, A_scale) + MVIN_SCALE(B,
- * B_scale))), optional ReLU; A, B, C dense I x J. */
-GEMMINI_API void tiled_resadd_auto(const size_t I, const size_t J, const scale_t A_scale,
-                              const scale_t B_scale, const acc_scale_t C_scale, const elem_t *A,
-                              const elem_t *B, elem_t *C, bool relu,
-                              enum tiled_matmul_type_t matadd_type) {
+ * B_scale))), optional ReLU; A, B, C are I x J with rows `stride` elements apart. */
+GEMMINI_API void tiled_resadd_stride_auto(const size_t I, const size_t J, const scale_t A_scale,
+                                          const scale_t B_scale, const acc_scale_t C_scale,
+                                          const size_t stride, const elem_t *A, const elem_t *B,
+                                          elem_t *C, bool relu,
+                                          enum tiled_matmul_type_t matadd_type) {
   if (matadd_type == CPU) {
-    resadd_cpu(I, J, A_scale, B_scale, C_scale, A, B, C, relu);
+    resadd_cpu(I, J, stride, A_scale, B_scale, C_scale, A, B, C, relu);
     return;
   }
   if (matadd_type != WS) gemmini_fail("resadd supports WS and CPU only");
@@ -978,16 +983,168 @@ GEMMINI_API void tiled_resadd_auto(const size_t I, const size_t J, const scale_t
     else
       tile_J--;
   }
-  gemmini_extended_config_st(J * sizeof(elem_t), relu ? RELU : NO_ACTIVATION, C_scale);
+  gemmini_extended_config_st(stride * sizeof(elem_t), relu ? RELU : NO_ACTIVATION, C_scale);
   gemmini_config_ex(WEIGHT_STATIONARY, 0, 0);
-  gemmini_extended4_config_ld(J * sizeof(elem_t), A_scale, true, DIM, 0);
-  gemmini_extended4_config_ld(J * sizeof(elem_t), B_scale, true, DIM, 1);
+  gemmini_extended4_config_ld(stride * sizeof(elem_t), A_scale, true, DIM, 0);
+  gemmini_extended4_config_ld(stride * sizeof(elem_t), B_scale, true, DIM, 1);
   for (size_t i = 0; i < I; i += tile_I)
     for (size_t j = 0; j < J; j += tile_J) {
       const size_t ti = i + tile_I <= I ? tile_I : I - i, tj = j + tile_J <= J ? tile_J : J - j;
-      gemmini_resadd_tile(ti, tj, A + i * J + j, B + i * J + j, C + i * J + j, J);
+      const size_t at = i * stride + j;
+      gemmini_resadd_tile(ti, tj, A + at, B + at, C + at, stride);
     }
   gemmini_fence();
+}
+
+/* Upstream's public signature: tiled_resadd_stride_auto on dense I x J matrices. */
+GEMMINI_API void tiled_resadd_auto(const size_t I, const size_t J, const scale_t A_scale,
+                              const scale_t B_scale, const acc_scale_t C_scale, const elem_t *A,
+                              const elem_t *B, elem_t *C, bool relu,
+                              enum tiled_matmul_type_t matadd_type) {
+  tiled_resadd_stride_auto(I, J, A_scale, B_scale, C_scale, J, A, B, C, relu, matadd_type);
+}
+
+/* ---- global average pooling ---------------------------------------------------------------- */
+
+/* Upstream's public signature: output[b][ch] = mean of input[b][:][:][ch] over dim x dim pixels
+ * (NHWC), with channels in tiles of `channel_tile_size`. Every pixel row is moved into the same
+ * accumulator rows (int8 shrunk mvins that accumulate), then moved out scaled by 1/(dim*dim). */
+GEMMINI_API void tiled_global_average(const elem_t *input, elem_t *output, int batches,
+                                      int channels, int dim, int channel_tile_size) {
+  if (channel_tile_size <= 0 || channel_tile_size > ACC_ROWS * DIM)
+    gemmini_fail("global average: channel_tile_size must be 1 .. ACC_ROWS * DIM");
+  const uint32_t acc = 1u << (ADDR_LEN - 1), accumulate = 1u << (ADDR_LEN - 2);
+  const int pixels = dim * dim;
+  gemmini_extended4_config_ld(DIM * sizeof(elem_t), MVIN_SCALE_IDENTITY, true, 1, 0);
+  gemmini_extended_config_st(0, NO_ACTIVATION, (acc_scale_t)(1.0 / pixels));
+  for (int b = 0; b < batches; b++)
+    for (int ch0 = 0; ch0 < channels; ch0 += channel_tile_size) {
+      const int tile = channels - ch0 < channel_tile_size ? channels - ch0 : channel_tile_size;
+      const int span = MAX_BLOCK_LEN * DIM; /* channels per mvin: one row, up to MAX_BLOCK_LEN */
+      for (int c = 0; c < tile; c += span) {
+        const int cols = tile - c < span ? tile - c : span;
+        for (int px = 0; px < pixels; px++) /* block stride 1: DIM channels per acc row */
+          gemmini_extended_mvin(input + ((size_t)b * pixels + px) * channels + ch0 + c,
+                                acc | (px ? accumulate : 0) | (uint32_t)(c / DIM), cols, 1);
+      }
+      for (int c = 0; c < tile; c += DIM)
+        gemmini_extended_mvout(output + (size_t)b * channels + ch0 + c, acc | (uint32_t)(c / DIM),
+                               tile - c < DIM ? tile - c : DIM, 1);
+    }
+  gemmini_fence();
+}
+
+/* Upstream's public signature, with the largest channel tile the accumulator holds. */
+GEMMINI_API void tiled_global_average_auto(const elem_t *input, elem_t *output, int batches,
+                                           int channels, int dim,
+                                           enum tiled_matmul_type_t type) {
+  if (type == CPU) {
+    global_average_cpu(input, output, batches, channels, dim);
+    return;
+  }
+  const int tile = channels < ACC_ROWS * DIM ? channels : ACC_ROWS * DIM;
+  tiled_global_average(input, output, batches, channels, dim, tile);
+}
+
+/* ---- depthwise and downsampling convolutions --------------------------------------------- */
+
+/* A depthwise conv (weights [channels][kernel_dim][kernel_dim], input and output NHWC) as one
+ * single-channel conv per channel, with the channel's pixels `channels` elements apart (upstream
+ * also tiles depthwise convs one channel at a time). `tile` NULL: tiles picked per channel. */
+static void gemmini_conv_dw_run(int batch_size, int in_row_dim, int in_col_dim, int channels,
+                                int out_row_dim, int out_col_dim, int stride, int padding,
+                                int kernel_dim, const struct gemmini_conv_tile *tile,
+                                const elem_t *input, const elem_t *weights, const acc_t *bias,
+                                elem_t *output, int act, acc_scale_t scale, int pool_size,
+                                int pool_stride, int pool_padding,
+                                enum tiled_matmul_type_t type) {
+  if (pool_size == 1 && pool_stride == 1 && pool_padding == 0) pool_stride = 0;
+  for (int ch = 0; ch < channels; ch++) {
+    const struct gemmini_conv c = {
+        .batch_size = batch_size, .in_row_dim = in_row_dim, .in_col_dim = in_col_dim,
+        .in_channels = 1, .out_channels = 1, .out_row_dim = out_row_dim,
+        .out_col_dim = out_col_dim, .stride = stride, .input_dilation = 1,
+        .kernel_dilation = 1, .padding = padding, .kernel_dim = kernel_dim,
+        .in_stride = channels, .weight_stride = 1, .out_stride = channels,
+        .input = input + ch, .weights = weights + (size_t)ch * kernel_dim * kernel_dim,
+        .bias = bias == NULL ? NULL : bias + ch, .output = output + ch, .act = act,
+        .scale = scale, .pool_size = pool_size, .pool_stride = pool_stride,
+        .pool_padding = pool_padding};
+    const struct gemmini_conv_tile t = tile != NULL ? *tile : gemmini_conv_pick_tile(&c);
+    gemmini_conv_run(&c, &t, type);
+  }
+}
+
+/* Upstream's public signature: a depthwise conv with the caller's tiles. */
+GEMMINI_API void tiled_conv_dw(int batch_size, int in_row_dim, int in_col_dim, int channels,
+                               int out_row_dim, int out_col_dim, int stride, int padding,
+                               int kernel_dim, int batches, int porows, int pocols, int krows,
+                               int kcols, const elem_t *input, const elem_t *weights,
+                               const acc_t *bias, elem_t *output, int act, acc_scale_t scale,
+                               int pool_size, int pool_stride, int pool_padding,
+                               enum tiled_matmul_type_t tiled_conv_type) {
+  const struct gemmini_conv_tile t = {batches, porows, pocols, 1, krows, kcols, 1};
+  gemmini_conv_dw_run(batch_size, in_row_dim, in_col_dim, channels, out_row_dim, out_col_dim,
+                      stride, padding, kernel_dim, &t, input, weights, bias, output, act, scale,
+                      pool_size, pool_stride, pool_padding, tiled_conv_type);
+}
+
+/* Upstream's public signature: a depthwise conv with tiles chosen automatically. */
+GEMMINI_API void tiled_conv_dw_auto(int batch_size, int in_row_dim, int in_col_dim,
+                                    int channels, int out_row_dim, int out_col_dim, int stride,
+                                    int padding, int kernel_dim, const elem_t *input,
+                                    const elem_t *weights, const acc_t *bias, elem_t *output,
+                                    int act, acc_scale_t scale, int pool_size, int pool_stride,
+                                    int pool_padding, enum tiled_matmul_type_t tiled_conv_type) {
+  gemmini_conv_dw_run(batch_size, in_row_dim, in_col_dim, channels, out_row_dim, out_col_dim,
+                      stride, padding, kernel_dim, NULL, input, weights, bias, output, act, scale,
+                      pool_size, pool_stride, pool_padding, tiled_conv_type);
+}
+
+/* Upstream's public signature: a 1x1 conv with stride 2, no padding and no pooling (ResNet's
+ * downsampling shortcut), strides in elements. On even images the conv loop's DMA skips every
+ * other pixel; rectangular images work too (upstream rejects them). */
+GEMMINI_API void tiled_conv_downsample(int batch_size, int in_row_dim, int in_col_dim,
+                                       int in_channels, int out_channels, int out_row_dim,
+                                       int out_col_dim, int in_stride, int weight_stride,
+                                       int out_stride, const elem_t *input,
+                                       const elem_t *weights, const acc_t *bias, elem_t *output,
+                                       int act, acc_scale_t scale,
+                                       enum tiled_matmul_type_t tiled_conv_type) {
+  tiled_conv_stride_auto(batch_size, in_row_dim, in_col_dim, in_channels, out_channels,
+                         out_row_dim, out_col_dim, 2, 1, 1, 0, 1, in_stride, weight_stride,
+                         out_stride, false, false, false, false, false, input, weights, bias,
+                         output, act, scale, 0, 0, 0, tiled_conv_type);
+}
+
+/* ---- gemmini_nn.h's matmul entry point ----------------------------------------------------- */
+
+/* Upstream's public signature: C = act(scale * (A * B + D)) on dense row-major matrices (D: int32
+ * rows of dim_J, one row when repeating_bias); with `check`, the same matmul on the CPU must give
+ * the same bytes, or the program stops naming `layer_name`. */
+GEMMINI_API void tiled_matmul_nn_auto(size_t dim_I, size_t dim_J, size_t dim_K,
+                                      const elem_t A[dim_I][dim_K], const elem_t B[dim_K][dim_J],
+                                      const void *D, elem_t C[dim_I][dim_J], int act,
+                                      acc_scale_t scale, bool repeating_bias,
+                                      enum tiled_matmul_type_t tiled_matmul_type, bool check,
+                                      char *layer_name) {
+  if (check) printf("%s: gemmini\n", layer_name);
+  tiled_matmul_auto(dim_I, dim_J, dim_K, &A[0][0], &B[0][0], D, &C[0][0], dim_K, dim_J, dim_J,
+                    dim_J, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, act,
+                    scale, 0, repeating_bias, false, false, false, false, 0, tiled_matmul_type);
+  if (!check) return;
+  printf("%s: CPU\n", layer_name);
+  elem_t *gold = (elem_t *)malloc(dim_I * dim_J * sizeof(elem_t));
+  if (gold == NULL) gemmini_fail("tiled_matmul_nn_auto: no memory for the CPU check");
+  tiled_matmul_auto(dim_I, dim_J, dim_K, &A[0][0], &B[0][0], D, gold, dim_K, dim_J, dim_J, dim_J,
+                    MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, act, scale, 0,
+                    repeating_bias, false, false, false, false, 0, CPU);
+  for (size_t i = 0; i < dim_I * dim_J; i++)
+    if ((&C[0][0])[i] != gold[i]) {
+      printf("Layer calculated incorrectly: %s\n", layer_name);
+      exit(1);
+    }
+  free(gold);
 }
 
 #undef abs

@@ -159,14 +159,34 @@ static void gemmini_cpu_conv(const struct gemmini_conv *c) {
         }
 }
 
-/* C = sat(ACC_SCALE(MVIN_SCALE(A) + MVIN_SCALE(B), C_scale)), optional ReLU; I x J, dense. */
-static __attribute__((unused)) void resadd_cpu(const size_t I, const size_t J, const scale_t A_scale, const scale_t B_scale,
-                       const acc_scale_t C_scale, const elem_t *A, const elem_t *B, elem_t *C,
-                       bool relu) {
-  for (size_t i = 0; i < I * J; i++) {
-    const acc_t sum = (acc_t)MVIN_SCALE(A[i], A_scale) + (acc_t)MVIN_SCALE(B[i], B_scale);
-    C[i] = scale_and_sat(sum, relu ? RELU : NO_ACTIVATION, C_scale, 0);
-  }
+/* C = sat(ACC_SCALE(MVIN_SCALE(A) + MVIN_SCALE(B), C_scale)), optional ReLU; I x J matrices
+ * whose rows are `stride` elements apart (upstream's signature). */
+static __attribute__((unused)) void resadd_cpu(const size_t I, const size_t J, const size_t stride,
+                                               const scale_t A_scale, const scale_t B_scale,
+                                               const acc_scale_t C_scale, const elem_t *A,
+                                               const elem_t *B, elem_t *C, bool relu) {
+  for (size_t i = 0; i < I; i++)
+    for (size_t j = 0; j < J; j++) {
+      const size_t at = i * stride + j;
+      const acc_t sum = (acc_t)MVIN_SCALE(A[at], A_scale) + (acc_t)MVIN_SCALE(B[at], B_scale);
+      C[at] = scale_and_sat(sum, relu ? RELU : NO_ACTIVATION, C_scale, 0);
+    }
+}
+
+/* The mean of each channel over dim x dim pixels (input NHWC, output [batch][channel]), rounded
+ * the way the accumulator's mvout rounds it: sum x fp32(1 / (dim * dim)), half to even.
+ * (Upstream's CPU path computes (sum + n/2) / n instead, which disagrees with its own
+ * accelerator path on negative sums and on ties; here both paths give the same integers.) */
+static __attribute__((unused)) void global_average_cpu(const elem_t *input, elem_t *output,
+                                                       int batches, int channels, int dim) {
+  const acc_scale_t scale = (acc_scale_t)(1.0 / (dim * dim));
+  for (int b = 0; b < batches; b++)
+    for (int ch = 0; ch < channels; ch++) {
+      uint32_t sum = 0;
+      for (int px = 0; px < dim * dim; px++)
+        sum += (uint32_t)(acc_t)input[((size_t)b * dim * dim + px) * channels + ch];
+      output[(size_t)b * channels + ch] = scale_and_sat((acc_t)sum, NO_ACTIVATION, scale, 0);
+    }
 }
 
 #endif /* IVIT_GEMMINI_CPU_H */

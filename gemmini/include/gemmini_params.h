@@ -79,14 +79,18 @@ typedef uint32_t acc_scale_t_bits;
                       : rne_abs_ > 0.5 ? rne_away_ \
                       : (rne_t_ % 2 == 0 ? rne_t_ : rne_away_)); })
 
-/* fp32 multiply, round half to even, saturate to int8 (mvout scale and mvin scale). */
+/* fp32 multiply, round half to even, saturate to int8 (mvout scale and mvin scale). A product
+ * outside the int8 range saturates before rounding (never an out-of-range float -> integer
+ * conversion): infinities by sign, NaN to the maximum, as the RTL's hardfloat conversion does. */
 #define ACC_SCALE(x, scale) \
-    ({ float acc_y_ = ROUND_NEAR_EVEN((x) * (scale)); \
-       acc_y_ > ELEM_T_MAX ? ELEM_T_MAX : (acc_y_ < ELEM_T_MIN ? ELEM_T_MIN : (acc_t)acc_y_); })
+    ({ const float acc_y_ = (x) * (scale); \
+       acc_y_ != acc_y_ || acc_y_ >= ELEM_T_MAX ? ELEM_T_MAX \
+       : acc_y_ <= ELEM_T_MIN ? ELEM_T_MIN : (acc_t)ROUND_NEAR_EVEN(acc_y_); })
 
 #define MVIN_SCALE(x, scale) \
-    ({ float mvin_y_ = ROUND_NEAR_EVEN((x) * (scale)); \
-       mvin_y_ > ELEM_T_MAX ? ELEM_T_MAX : (mvin_y_ < ELEM_T_MIN ? ELEM_T_MIN : (elem_t)mvin_y_); })
+    ({ const float mvin_y_ = (x) * (scale); \
+       mvin_y_ != mvin_y_ || mvin_y_ >= ELEM_T_MAX ? ELEM_T_MAX \
+       : mvin_y_ <= ELEM_T_MIN ? ELEM_T_MIN : (elem_t)ROUND_NEAR_EVEN(mvin_y_); })
 
 #define MVIN_SCALE_ACC(x, scale) (x)
 

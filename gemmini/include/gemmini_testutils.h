@@ -42,6 +42,58 @@ GEMMINI_TU void matmul_full(elem_t A[DIM][DIM], elem_t B[DIM][DIM], full_t D[DIM
     }
 }
 
+/* The same on int8: C = D + A * B wrapping modulo 256 as upstream's elem_t accumulation does. */
+GEMMINI_TU void matmul_short(elem_t A[DIM][DIM], elem_t B[DIM][DIM], elem_t D[DIM][DIM],
+                             elem_t C[DIM][DIM]) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) {
+      uint32_t sum = (uint32_t)D[r][c];
+      for (size_t k = 0; k < DIM; k++) sum += (uint32_t)((int32_t)A[r][k] * B[k][c]);
+      C[r][c] = (elem_t)sum;
+    }
+}
+
+/* Transposed variants (upstream's names): A_transposed uses A[k][r], B_transposed uses B[c][k];
+ * `full` takes a 64-bit D, `short` accumulates in elem_t. One generic loop behind them. */
+static inline full_t gemmini_tu_dot(elem_t A[DIM][DIM], elem_t B[DIM][DIM], size_t r, size_t c,
+                                    bool tA, bool tB) {
+  full_t sum = 0;
+  for (size_t k = 0; k < DIM; k++)
+    sum += (full_t)(tA ? A[k][r] : A[r][k]) * (tB ? B[c][k] : B[k][c]);
+  return sum;
+}
+#define GEMMINI_TU_MATMUL(name, d_t, c_t, tA, tB)                                             \
+  GEMMINI_TU void name(elem_t A[DIM][DIM], elem_t B[DIM][DIM], d_t D[DIM][DIM],               \
+                       c_t C[DIM][DIM]) {                                                     \
+    for (size_t r = 0; r < DIM; r++)                                                          \
+      for (size_t c = 0; c < DIM; c++)                                                        \
+        C[r][c] = (c_t)((full_t)D[r][c] + gemmini_tu_dot(A, B, r, c, tA, tB));               \
+  }
+GEMMINI_TU_MATMUL(matmul_A_transposed, elem_t, full_t, true, false)
+GEMMINI_TU_MATMUL(matmul_short_A_transposed, elem_t, elem_t, true, false)
+GEMMINI_TU_MATMUL(matmul_full_A_transposed, full_t, full_t, true, false)
+GEMMINI_TU_MATMUL(matmul_B_transposed, elem_t, full_t, false, true)
+GEMMINI_TU_MATMUL(matmul_short_B_transposed, elem_t, elem_t, false, true)
+GEMMINI_TU_MATMUL(matmul_full_B_transposed, full_t, full_t, false, true)
+GEMMINI_TU_MATMUL(matmul_AB_transposed, elem_t, full_t, true, true)
+GEMMINI_TU_MATMUL(matmul_short_AB_transposed, elem_t, elem_t, true, true)
+GEMMINI_TU_MATMUL(matmul_full_AB_transposed, full_t, full_t, true, true)
+#undef GEMMINI_TU_MATMUL
+
+GEMMINI_TU void matadd(full_t sum[DIM][DIM], full_t m1[DIM][DIM], full_t m2[DIM][DIM]) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) sum[r][c] = m1[r][c] + m2[r][c];
+}
+
+/* Rounding right shift (half to even, as the OS mesh output), then saturate to elem_t. */
+GEMMINI_TU void matshift(full_t full[DIM][DIM], elem_t out[DIM][DIM], int shift) {
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) {
+      const full_t y = ROUNDING_RIGHT_SHIFT(full[r][c], shift);
+      out[r][c] = y > elem_t_max ? elem_t_max : (y < elem_t_min ? elem_t_min : (elem_t)y);
+    }
+}
+
 /* Scale each element down to elem_t as the accumulator's mvout does. */
 GEMMINI_TU void matscale(full_t full[DIM][DIM], elem_t out[DIM][DIM], acc_scale_t scale) {
   for (size_t r = 0; r < DIM; r++)
@@ -54,6 +106,16 @@ GEMMINI_TU void matscale(full_t full[DIM][DIM], elem_t out[DIM][DIM], acc_scale_
 GEMMINI_TU void matrelu(elem_t in[DIM][DIM], elem_t out[DIM][DIM]) {
   for (size_t r = 0; r < DIM; r++)
     for (size_t c = 0; c < DIM; c++) out[r][c] = in[r][c] > 0 ? in[r][c] : 0;
+}
+
+/* ReLU6 with 6 expressed in the caller's fixed-point scale. */
+GEMMINI_TU void matrelu6(elem_t in[DIM][DIM], elem_t out[DIM][DIM], int scale) {
+  const int max = 6 * scale;
+  for (size_t r = 0; r < DIM; r++)
+    for (size_t c = 0; c < DIM; c++) {
+      const int positive = in[r][c] > 0 ? in[r][c] : 0;
+      out[r][c] = (elem_t)(positive > max ? max : positive);
+    }
 }
 
 GEMMINI_TU void transpose(elem_t in[DIM][DIM], elem_t out[DIM][DIM]) {

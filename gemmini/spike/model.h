@@ -115,6 +115,7 @@ class Model {
   void check_rows(const char* what, bool acc, uint64_t first, uint64_t last) const;
   void gather_a(const LocalOperand& a, MeshJob& job);
   void write_output(int tag, const int32_t values[DIM][DIM]);
+  void time_compute(const LocalOperand& a, const LocalOperand& bd, bool new_weights);
   // Before a command touches the scratchpad (acc=false) or the accumulator (acc=true) or the
   // execute configuration (both): deliver mesh results in flight that could write there.
   void sync_mesh(bool acc);
@@ -163,9 +164,6 @@ class Model {
   // loops
   LoopWsState ws_;
   LoopConvState conv_;
-  // counters (COUNTER): configuration only; values read as zero (see README.md)
-  uint16_t counter_config_[8] = {};
-  bool counter_external_[8] = {};
 };
 
 }  // namespace gemmini

@@ -32,6 +32,8 @@ Model::Model(GuestMemory& mem, Stats& stats)
 }
 
 void Model::config(uint64_t rs1, uint64_t rs2) {
+  static constexpr Unit kUnitOf[4] = {kExec, kLoad, kStore, kStore};  // norm: store side
+  stats_.timing.config(kUnitOf[rs1 & 3]);
   switch (rs1 & 3) {
     case 0: {  // execute
       sync_mesh(true);
@@ -61,8 +63,9 @@ void Model::config(uint64_t rs1, uint64_t rs2) {
       LoadConfig& lc = load_[unit];
       lc.dram_stride = rs2;
       lc.block_stride = static_cast<uint16_t>(rs1 >> 16);
-      const uint32_t bits = static_cast<uint32_t>(rs1 >> 32);
-      lc.scale = bits == 0 ? 1.0f : float_from_bits(bits);
+      // The fp32 scale as given: bits 0 are +0.0 (A * 0 = 0), as in the RTL's LoadController,
+      // which latches rs1[63:32] unchanged (no "0 means identity" rule).
+      lc.scale = float_from_bits(static_cast<uint32_t>(rs1 >> 32));
       lc.shrunk = (rs1 >> 2) & 1;
       lc.pixels_per_row = static_cast<uint8_t>(rs1 >> 8) == 0 ? 1 : static_cast<uint8_t>(rs1 >> 8);
       break;
@@ -96,13 +99,7 @@ void Model::config(uint64_t rs1, uint64_t rs2) {
   }
 }
 
-uint64_t Model::counter(uint64_t rs1) {
-  const unsigned index = (rs1 >> 4) & 7;
-  if ((rs1 >> 3) & 1) {  // change_config
-    counter_config_[index] = (rs1 >> 12) & 0x3F;
-    counter_external_[index] = (rs1 >> 31) & 1;
-  }
-  return 0;  // counters are not modelled: every read returns zero
-}
+// COUNTER: the counter file reads the timing model's events (timing.cc).
+uint64_t Model::counter(uint64_t rs1) { return stats_.counters.access(rs1, stats_.timing); }
 
 }  // namespace gemmini

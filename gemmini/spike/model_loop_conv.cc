@@ -13,7 +13,19 @@ namespace gemmini {
 
 namespace {
 constexpr uint64_t kScaleOneBits = 0x3F800000;  // 1.0f: MVIN_SCALE_IDENTITY
+constexpr uint32_t kAccOverwrite = 1u << 31, kAccAccumulate = 3u << 30;
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// A local address from a region's flag bits and a row computed in 64 bits: a row outside the
+// memory is an error naming the loop, never a 32-bit wrap into another row or region.
+uint32_t conv_local(const char* what, uint32_t flags, int64_t row, bool acc) {
+  const int64_t limit = acc ? kAccRows : kSpRows;
+  if (row < 0 || row >= limit)
+    throw ModelError(std::string("LOOP_CONV_WS: ") + what + " row " + std::to_string(row) +
+                     " is outside the " + (acc ? "accumulator" : "scratchpad") + " (" +
+                     std::to_string(limit) + " rows)");
+  return flags | static_cast<uint32_t>(row);
+}
 }  // namespace
 
 void Model::loop_conv_config(int which, uint64_t rs1, uint64_t rs2) {
@@ -55,7 +67,7 @@ struct ConvGeometry {
   bool trans_input_3120, dw, no_pool, downsample, input_dilated, activation;
   int64_t max_pixels_per_row;
   int64_t ochs, irows, icols, irows_unpadded, icols_unpadded;
-  uint32_t A_start, B_start, D_start, C_start;
+  int64_t A_start, B_start, D_start, C_start;  // first rows (64-bit: see conv_local)
   int64_t und(int64_t x) const { return (x + input_dilated) >> input_dilated; }  // UNDILATED
   int64_t ds(int64_t x) const { return x >> downsample; }
   int64_t us(int64_t x) const { return x << downsample; }
@@ -92,12 +104,13 @@ void Model::loop_conv_ws(uint64_t rs1, uint64_t rs2) {
   const int64_t B_rows = g.trans_weight_0132 ? ich_banks * s.kcols * s.krows * g.ochs
                                              : och_banks * s.kcols * s.krows * s.kchs;
   g.A_start = a_spad_id == 2 ? kSpRows / 2 : 0;
-  g.B_start = static_cast<uint32_t>((b_spad_id == 2 ? kSpRows : kSpRows / 2) - B_rows);
-  g.D_start = (1u << 31) + conv_.d_row;
-  g.C_start = (3u << 30) + conv_.c_row;
+  g.B_start = int64_t{b_spad_id == 2 ? kSpRows : kSpRows / 2} - B_rows;
+  g.D_start = conv_.d_row;
+  g.C_start = conv_.c_row;
   if (s.bias != 0) conv_.d_row = (conv_.d_row + kAccRows / 2) % kAccRows;
   if (s.output != 0) conv_.c_row = (conv_.c_row + kAccRows / 2) % kAccRows;
 
+  const LoopTimer timer(stats_.timing, false, false);  // acc halves alternate above already
   if (s.bias != 0) conv_mvin_bias(g);
   if (s.input != 0) conv_mvin_input(g);
   if (s.weights != 0) conv_mvin_weights(g);
@@ -116,8 +129,11 @@ void Model::conv_mvin_bias(const ConvGeometry& g) {
         const int64_t I = min64(DIM, s.ocols - ocol);
         for (int64_t och = 0; och < g.ochs; och += per_mvin) {
           const int64_t J = min64(per_mvin, g.ochs - och);
-          const uint32_t D_sp = g.D_start + (och / DIM) * pixels + b * s.orows * s.ocols +
-                                orow * s.ocols + ocol;
+          const uint32_t D_sp = conv_local(
+              "bias", kAccOverwrite,
+              g.D_start + (och / DIM) * int64_t(pixels) + b * s.orows * s.ocols + orow * s.ocols +
+                  ocol,
+              true);
           mvin(g.no_bias ? 0 : s.bias + och * sizeof(int32_t), local_operand(D_sp, J, I), 2);
         }
       }
@@ -151,15 +167,15 @@ void Model::conv_mvin_input(const ConvGeometry& g) {
           const int64_t K = g.trans_input_3120 ? min64(s.batches - b, per_mvin)
                                                : min64(s.kchs - ich, per_mvin);
           const int64_t pos = g.ds(irow_p) * g.ds(g.icols) + g.ds(icol_p);
-          uint32_t A_sp = g.A_start + (ich / DIM) * spad_stride + b * plane + pos;
+          int64_t A_row = g.A_start + (ich / DIM) * spad_stride + b * plane + pos;
           uint64_t in = s.input + ((b * s.in_row_dim * s.in_col_dim + irow * s.in_col_dim + icol) *
                                        s.in_stride + ich);
           if (g.trans_input_3120) {
-            A_sp = g.A_start + (b / DIM) * spad_stride + ich * plane + pos;
+            A_row = g.A_start + (b / DIM) * spad_stride + ich * plane + pos;
             in = s.input + ((ich * s.in_row_dim * s.in_col_dim + irow * s.in_col_dim + icol) *
                                 s.batch_size + b);
           }
-          mvin(zeros ? 0 : in, local_operand(A_sp, K, g.ds(I)), 0);
+          mvin(zeros ? 0 : in, local_operand(conv_local("input", 0, A_row, false), K, g.ds(I)), 0);
         }
         icol += I;
       }
@@ -185,12 +201,12 @@ void Model::conv_mvin_weights(const ConvGeometry& g) {
       for (int64_t kcol = 0; kcol < s.kcols; ++kcol)
         for (int64_t kch = 0; kch < s.kchs; kch += kch_it) {
           int64_t K = min64(s.kchs - kch, DIM), J = min64(g.ochs - och, per_mvin);
-          uint32_t B_sp = g.B_start + (och / DIM) * kk * s.kchs + krow * s.kcols * s.kchs +
+          int64_t B_row = g.B_start + (och / DIM) * kk * s.kchs + krow * s.kcols * s.kchs +
                           kcol * s.kchs + kch;
           if (t0132) {
             K = min64(g.ochs - och, DIM), J = min64(s.kchs - kch, per_mvin);
-            B_sp = g.B_start + (kch / DIM) * kk * g.ochs + krow * s.kcols * g.ochs +
-                   kcol * g.ochs + och;
+            B_row = g.B_start + (kch / DIM) * kk * g.ochs + krow * s.kcols * g.ochs +
+                    kcol * g.ochs + och;
           }
           const int64_t kd = s.kernel_dim;
           uint64_t w = s.weights + (krow * kd * s.in_channels + kcol * s.in_channels + kch) *
@@ -201,7 +217,7 @@ void Model::conv_mvin_weights(const ConvGeometry& g) {
           else if (t0132)
             w = s.weights + (krow * kd * s.out_channels + kcol * s.out_channels + och) *
                                 s.in_channels + kch;
-          mvin(w, local_operand(B_sp, J, K), 1);
+          mvin(w, local_operand(conv_local("weights", 0, B_row, false), J, K), 1);
         }
 }
 
@@ -232,27 +248,32 @@ void Model::conv_compute(const ConvGeometry& g) {
                 }
                 const int64_t irow = g.und(orow * s.stride + krow * dil);
                 const int64_t icol = g.und(ocol * s.stride + kcol * dil);
-                const uint32_t C_sp = g.C_start + (och / DIM) * pixels_all +
-                                      b * s.orows * s.ocols + orow * s.ocols + ocol;
+                const uint32_t C_sp = conv_local(
+                    "output", kAccAccumulate,
+                    g.C_start + (och / DIM) * pixels_all + b * s.orows * s.ocols +
+                        orow * s.ocols + ocol,
+                    true);
                 const int64_t pixels = min64(s.kcols - kcol, g.max_pixels_per_row);
                 int64_t I = g.und(min64(int64_t{DIM} << g.input_dilated, s.ocols - ocol));
                 const int64_t J = min64(g.ochs - och, DIM);
                 const int64_t K = pixels * min64(s.kchs - kch, DIM);
                 if (g.trans_input_3120) I = min64(s.batches - b, DIM);
                 const int64_t pos = g.ds(irow) * g.ds(g.icols) + g.ds(icol);
-                uint32_t A_sp = g.A_start + (kch / DIM) * s.batches * plane + b * plane + pos;
+                int64_t A_row = g.A_start + (kch / DIM) * s.batches * plane + b * plane + pos;
                 if (g.trans_input_3120)
-                  A_sp = g.A_start + (b / DIM) * s.kchs * plane + kch * plane + pos;
+                  A_row = g.A_start + (b / DIM) * s.kchs * plane + kch * plane + pos;
                 const int64_t kr = g.wrot180 ? s.krows - krow - 1 : krow;
                 const int64_t kc = g.wrot180 ? s.kcols - kcol - 1 : kcol;
-                uint32_t B_sp = g.B_start + (och / DIM) * s.krows * s.kcols * s.kchs +
+                int64_t B_row = g.B_start + (och / DIM) * s.krows * s.kcols * s.kchs +
                                 kr * s.kcols * s.kchs + kc * s.kchs + kch;
                 if (g.trans_weight_0132)
-                  B_sp = g.B_start + (kch / DIM) * s.krows * s.kcols * g.ochs +
-                         kr * s.kcols * g.ochs + kc * g.ochs + och;
-                preload(local_operand(new_weights ? B_sp : kGarbage, J, K),
-                        local_operand(C_sp, J, I));
-                compute(local_operand(A_sp, K, I), local_operand(kGarbage, J, I), new_weights);
+                  B_row = g.B_start + (kch / DIM) * s.krows * s.kcols * g.ochs +
+                          kr * s.kcols * g.ochs + kc * g.ochs + och;
+                const uint32_t B_sp = new_weights ? conv_local("weights", 0, B_row, false)
+                                                  : kGarbage;
+                preload(local_operand(B_sp, J, K), local_operand(C_sp, J, I));
+                compute(local_operand(conv_local("input", 0, A_row, false), K, I),
+                        local_operand(kGarbage, J, I), new_weights);
                 ocol += ocol_it;
                 new_weights = false;
               }
@@ -270,8 +291,11 @@ void Model::conv_mvout(const ConvGeometry& g) {
           const int64_t I = min64(DIM, s.ocols - ocol);
           for (int64_t och = 0; och < g.ochs; och += DIM) {
             const int64_t J = min64(DIM, g.ochs - och);
-            const uint32_t C_sp = g.C_start + (och / DIM) * pixels_all + b * s.orows * s.ocols +
-                                  orow * s.ocols + ocol;
+            const uint32_t C_sp = conv_local(
+                "output", kAccAccumulate,
+                g.C_start + (och / DIM) * pixels_all + b * s.orows * s.ocols + orow * s.ocols +
+                    ocol,
+                true);
             uint64_t out = s.output + ((b * s.out_row_dim * s.out_col_dim + orow * s.out_col_dim +
                                         ocol) * s.out_stride + och);
             if (g.trans_output_1203)
@@ -294,7 +318,10 @@ void Model::conv_mvout(const ConvGeometry& g) {
   for (int64_t b = 0; b < s.batches; ++b)
     for (int64_t poch = 0; poch < g.ochs; poch += DIM) {
       const int64_t channels = poch + DIM >= g.ochs ? g.ochs - poch : DIM;
-      const uint32_t C_sp = g.C_start + (poch / DIM) * pixels_all + b * s.orows * s.ocols;
+      const uint32_t C_sp = conv_local("output", kAccAccumulate,
+                                       g.C_start + (poch / DIM) * pixels_all +
+                                           b * s.orows * s.ocols,
+                                       true);
       mvout(s.output + (b * s.pool_out_row_dim * s.pool_out_col_dim) * s.out_stride + poch,
             local_operand(C_sp, channels, 0));
     }

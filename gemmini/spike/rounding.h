@@ -16,10 +16,13 @@ inline int8_t saturate_elem(int64_t v) {
 
 // fp32 product, round half to even, saturate to int8. The product is formed in fp32, as
 // upstream's `x * scale` with an int32 x and a float scale is (x is rounded to fp32 first).
-// A NaN product saturates to the minimum, as upstream's float->long long->float path does.
+// Infinities saturate by sign. A NaN product (a NaN scale, or 0 x inf) gives the maximum, as the
+// RTL does: hardfloat's RecFNToIN treats NaN as a positive overflow. (Upstream's C model goes
+// through an out-of-range float -> long long conversion there, which is undefined behaviour
+// and gives -128 on x86.)
 inline int8_t scale_to_elem(int32_t x, float scale) {
   const float product = static_cast<float>(x) * scale;
-  if (std::isnan(product)) return static_cast<int8_t>(kElemMin);
+  if (std::isnan(product)) return static_cast<int8_t>(kElemMax);
   if (product >= 128.0f) return static_cast<int8_t>(kElemMax);
   if (product <= -129.0f) return static_cast<int8_t>(kElemMin);
   // |product| < 129: adding and removing 1.5 * 2^23 leaves the nearest integer, ties to even

@@ -5,8 +5,11 @@
  *   OUT <hex>                      (the output buffer, 64 bytes a line, when dump is set)
  * and exits 0, or prints "CASE-ERROR <why>" and exits 2 on a malformed case.
  *
- * Kinds: 1 matmul (tiled_matmul_auto), 2 conv (tiled_conv_auto), 3 resadd (tiled_resadd_auto),
- * 4 script (low-level instruction sequence through the gemmini.h macros).
+ * Kinds: 1 matmul (tiled_matmul_auto), 2 conv (tiled_conv_auto), 3 resadd (tiled_resadd_auto,
+ * or tiled_resadd_stride_auto with a stride), 4 script (low-level instruction sequence through
+ * the gemmini.h macros), 5 depthwise conv (tiled_conv_dw_auto, or tiled_conv_dw with tiles),
+ * 6 tiled_conv_downsample, 7 tiled_global_average_auto, 8 tiled_matmul_nn_auto (with its CPU
+ * check), 9 the gemmini_testutils.h helpers on 16 x 16 tiles.
  * Word layout: see src/ivit_gemmini/gemmini/case_blob.py, the only writer of cases. */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 
 #include "counters.h"
 #include "gemmini.h"
+#include "gemmini_testutils.h"
 
 #define CASE_BYTES (2u << 20)
 #define OUT_BYTES (1u << 20)
@@ -61,9 +65,74 @@ static void run_conv(enum tiled_matmul_type_t df) {
 }
 
 static void run_resadd(enum tiled_matmul_type_t df) {
-  /* params: I J A_scale B_scale C_scale relu A_off B_off */
-  tiled_resadd_auto((size_t)P(0), (size_t)P(1), PF(2), PF(3), PF(4), at(P(6)), at(P(7)),
-                    (elem_t *)out_buf, P(5), df);
+  /* params: I J A_scale B_scale C_scale relu A_off B_off stride (0: dense, tiled_resadd_auto) */
+  if (P(8) == 0)
+    tiled_resadd_auto((size_t)P(0), (size_t)P(1), PF(2), PF(3), PF(4), at(P(6)), at(P(7)),
+                      (elem_t *)out_buf, P(5), df);
+  else
+    tiled_resadd_stride_auto((size_t)P(0), (size_t)P(1), PF(2), PF(3), PF(4), (size_t)P(8),
+                             at(P(6)), at(P(7)), (elem_t *)out_buf, P(5), df);
+}
+
+static void run_conv_dw(enum tiled_matmul_type_t df) {
+  /* params: batch in_rows in_cols channels out_rows out_cols stride pad kdim act scale
+   *         pool_size pool_stride pool_pad in_off w_off bias_off tiles(0: auto) batches porows
+   *         pocols krows kcols */
+  if (P(17) == 0)
+    tiled_conv_dw_auto(P(0), P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), at(P(14)),
+                       at(P(15)), at(P(16)), (elem_t *)out_buf, P(9), PF(10), P(11), P(12),
+                       P(13), df);
+  else
+    tiled_conv_dw(P(0), P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), P(18), P(19), P(20),
+                  P(21), P(22), at(P(14)), at(P(15)), at(P(16)), (elem_t *)out_buf, P(9), PF(10),
+                  P(11), P(12), P(13), df);
+}
+
+static void run_downsample(enum tiled_matmul_type_t df) {
+  /* params: batch in_rows in_cols in_chs out_chs out_rows out_cols in_stride w_stride
+   *         out_stride act scale in_off w_off bias_off */
+  tiled_conv_downsample(P(0), P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9), at(P(12)),
+                        at(P(13)), at(P(14)), (elem_t *)out_buf, P(10), PF(11), df);
+}
+
+static void run_global_average(enum tiled_matmul_type_t df) {
+  /* params: batches channels dim in_off */
+  tiled_global_average_auto(at(P(3)), (elem_t *)out_buf, P(0), P(1), P(2), df);
+}
+
+static void run_matmul_nn(enum tiled_matmul_type_t df) {
+  /* params: I J K act scale repeating_bias A_off B_off D_off; dense A, B, C */
+  const size_t I = (size_t)P(0), J = (size_t)P(1), K = (size_t)P(2);
+  static char name[] = "nn_case";
+  tiled_matmul_nn_auto(I, J, K, (const elem_t(*)[K])at(P(6)), (const elem_t(*)[J])at(P(7)),
+                       at(P(8)), (elem_t(*)[J])out_buf, P(3), PF(4), P(5), df, true, name);
+}
+
+/* The testutils helpers on the case's A, B, D (int8 16 x 16) and F (full_t 16 x 16); results
+ * in this order: A_transposed, B_transposed, AB_transposed, full_A_transposed,
+ * full_AB_transposed, full_B_transposed, matadd(F, F) (full_t each), matshift(F, shift),
+ * matmul_short, short_A/B/AB_transposed, matrelu6(A, 3) (elem_t each). */
+static void run_testutils(void) {
+  /* params: A_off B_off D_off F_off shift */
+  elem_t(*A)[DIM] = (elem_t(*)[DIM])(ivit_case + P(0));
+  elem_t(*B)[DIM] = (elem_t(*)[DIM])(ivit_case + P(1));
+  elem_t(*D)[DIM] = (elem_t(*)[DIM])(ivit_case + P(2));
+  full_t(*F)[DIM] = (full_t(*)[DIM])(ivit_case + P(3));
+  full_t(*full)[DIM][DIM] = (full_t(*)[DIM][DIM])out_buf;
+  matmul_A_transposed(A, B, D, full[0]);
+  matmul_B_transposed(A, B, D, full[1]);
+  matmul_AB_transposed(A, B, D, full[2]);
+  matmul_full_A_transposed(A, B, F, full[3]);
+  matmul_full_AB_transposed(A, B, F, full[4]);
+  matmul_full_B_transposed(A, B, F, full[5]);
+  matadd(full[6], F, F);
+  elem_t(*small)[DIM][DIM] = (elem_t(*)[DIM][DIM])(out_buf + 7 * sizeof(full[0]));
+  matshift(F, small[0], P(4));
+  matmul_short(A, B, D, small[1]);
+  matmul_short_A_transposed(A, B, D, small[2]);
+  matmul_short_B_transposed(A, B, D, small[3]);
+  matmul_short_AB_transposed(A, B, D, small[4]);
+  matrelu6(A, small[5], 3);
 }
 
 /* A script: params[0] = number of ops, params[1] = offset of the ops, 8 words each: opcode and
@@ -154,6 +223,16 @@ int main(void) {
       run_resadd(df);
     } else if (kind == 4) {
       if (run_script() != 0) return 2;
+    } else if (kind == 5) {
+      run_conv_dw(df);
+    } else if (kind == 6) {
+      run_downsample(df);
+    } else if (kind == 7) {
+      run_global_average(df);
+    } else if (kind == 8) {
+      run_matmul_nn(df);
+    } else if (kind == 9) {
+      run_testutils();
     } else {
       return fail("unknown kind");
     }

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #ifndef BAREMETAL
 #define BAREMETAL 1
 #endif
@@ -148,6 +149,86 @@ static void test_conv(void) {
     fail("tiled_conv_auto");
 }
 
+/* The kernels of upstream's gemmini.h / gemmini_nn.h beyond matmul and conv, called with
+ * upstream's argument lists: Gemmini (WS) must equal the core (CPU). */
+static void test_more_kernels(void) {
+  enum { B = 2, IN = 8, CH = 16, K = 3, DW_OUT = (IN + 2 - K) / 2 + 1, DS_OUT = IN / 2 };
+  static elem_t in[B][IN][IN][CH], dw_w[CH][K][K], ds_w[CH][CH];
+  static acc_t bias[CH];
+  static elem_t dw_out[2][B][DW_OUT][DW_OUT][CH], ds_out[2][B][DS_OUT][DS_OUT][CH];
+  static elem_t avg[2][B][CH], res[2][IN][2 * CH];
+  for (size_t i = 0; i < sizeof(in); i++) ((elem_t *)in)[i] = (elem_t)(rand() % 256 - 128);
+  for (size_t i = 0; i < sizeof(dw_w); i++) ((elem_t *)dw_w)[i] = (elem_t)(rand() % 9 - 4);
+  for (size_t i = 0; i < sizeof(ds_w); i++) ((elem_t *)ds_w)[i] = (elem_t)(rand() % 9 - 4);
+  for (size_t i = 0; i < CH; i++) bias[i] = rand() % 101 - 50;
+  const enum tiled_matmul_type_t types[2] = {CPU, WS};
+  for (int t = 0; t < 2; t++) {
+    tiled_conv_dw_auto(B, IN, IN, CH, DW_OUT, DW_OUT, 2, 1, K, (elem_t *)in, (elem_t *)dw_w,
+                       (acc_t *)bias, (elem_t *)dw_out[t], RELU, 0.125, 0, 0, 0, types[t]);
+    tiled_conv_downsample(B, IN, IN, CH, CH, DS_OUT, DS_OUT, CH, CH, CH, (elem_t *)in,
+                          (elem_t *)ds_w, (acc_t *)bias, (elem_t *)ds_out[t], NO_ACTIVATION,
+                          0.05, types[t]);
+    tiled_global_average_auto((elem_t *)in, (elem_t *)avg[t], B, CH, IN, types[t]);
+    /* rows of 2 * CH elements (two pixels), the first 12 columns of each added */
+    tiled_resadd_stride_auto(IN, 12, 0.5, MVIN_SCALE_IDENTITY, ACC_SCALE_IDENTITY, 2 * CH,
+                             (elem_t *)in[0], (elem_t *)in[1], (elem_t *)res[t], true, types[t]);
+  }
+  gemmini_fence();
+  if (memcmp(dw_out[0], dw_out[1], sizeof(dw_out[0])) != 0) fail("tiled_conv_dw_auto");
+  if (memcmp(ds_out[0], ds_out[1], sizeof(ds_out[0])) != 0) fail("tiled_conv_downsample");
+  if (memcmp(avg[0], avg[1], sizeof(avg[0])) != 0) fail("tiled_global_average_auto");
+  if (memcmp(res[0], res[1], sizeof(res[0])) != 0) fail("tiled_resadd_stride_auto");
+  static elem_t nn_A[20][30], nn_B[30][17], nn_C[20][17];
+  static acc_t nn_D[17];
+  for (size_t i = 0; i < sizeof(nn_A); i++) ((elem_t *)nn_A)[i] = (elem_t)(rand() % 256 - 128);
+  for (size_t i = 0; i < sizeof(nn_B); i++) ((elem_t *)nn_B)[i] = (elem_t)(rand() % 256 - 128);
+  for (size_t i = 0; i < 17; i++) nn_D[i] = rand() % 2001 - 1000;
+  /* check = true: the CPU result must be the same, or the program stops */
+  tiled_matmul_nn_auto(20, 17, 30, nn_A, nn_B, nn_D, nn_C, RELU, 0.01, true, WS, true, "fc");
+}
+
+/* The reference helpers of upstream's gemmini_testutils.h agree with each other. */
+static void test_testutils(void) {
+  static elem_t A[DIM][DIM], B[DIM][DIM], D[DIM][DIM], At[DIM][DIM], Bt[DIM][DIM];
+  static full_t F[DIM][DIM], gold[DIM][DIM], got[DIM][DIM], sum[DIM][DIM];
+  static elem_t shifted[DIM][DIM], short_C[DIM][DIM];
+  for (size_t i = 0; i < DIM; i++)
+    for (size_t j = 0; j < DIM; j++) {
+      A[i][j] = (elem_t)(rand() % 256 - 128);
+      B[i][j] = (elem_t)(rand() % 256 - 128);
+      D[i][j] = (elem_t)(rand() % 256 - 128);
+      F[i][j] = rand() % 100001 - 50000;
+    }
+  transpose(A, At);
+  transpose(B, Bt);
+  matmul(At, Bt, D, gold);
+  matmul_AB_transposed(A, B, D, got);
+  if (memcmp(gold, got, sizeof(got)) != 0) fail("matmul_AB_transposed");
+  matmul(At, B, D, gold);
+  matmul_A_transposed(A, B, D, got);
+  if (memcmp(gold, got, sizeof(got)) != 0) fail("matmul_A_transposed");
+  matmul(A, Bt, D, gold);
+  matmul_B_transposed(A, B, D, got);
+  if (memcmp(gold, got, sizeof(got)) != 0) fail("matmul_B_transposed");
+  matmul_full(At, B, F, gold);
+  matmul_full_A_transposed(A, B, F, got);
+  if (memcmp(gold, got, sizeof(got)) != 0) fail("matmul_full_A_transposed");
+  matmul_full(At, Bt, F, gold);
+  matmul_full_AB_transposed(A, B, F, got);
+  if (memcmp(gold, got, sizeof(got)) != 0) fail("matmul_full_AB_transposed");
+  matadd(sum, F, F);
+  matshift(sum, shifted, 1); /* (2F) >> 1 = F exactly, then saturated */
+  for (size_t i = 0; i < DIM; i++)
+    for (size_t j = 0; j < DIM; j++)
+      if (shifted[i][j] != (F[i][j] > 127 ? 127 : F[i][j] < -128 ? -128 : F[i][j]))
+        fail("matadd / matshift");
+  matmul_short(A, B, D, short_C);
+  matmul(A, B, D, gold);
+  for (size_t i = 0; i < DIM; i++)
+    for (size_t j = 0; j < DIM; j++)
+      if (short_C[i][j] != (elem_t)gold[i][j]) fail("matmul_short");
+}
+
 int main(void) {
   gemmini_flush(0);
   const uint64_t start = read_cycles();
@@ -157,6 +238,8 @@ int main(void) {
   test_matmul_ws();
   test_tiled_matmul();
   test_conv();
+  test_more_kernels();
+  test_testutils();
   counter_snapshot_take();
   printf("counter0=%u cycles=%llu\n", counter_read(0), (unsigned long long)(read_cycles() - start));
   printf("PASS\n");

@@ -2,7 +2,8 @@
 
 The exact family (torch-int, tvm-cpu, spike, spike-rtl, verilator) implements the integer
 specification and must produce identical logits; torch-fakequant follows I-ViT's float32
-semantics and is only reported (about 1 in 20 of its nonlinear outputs differs by one unit from an exact evaluation).
+semantics and is only reported (about 1 in 20 of its nonlinear outputs differs by one unit
+from an exact evaluation).
 """
 
 from __future__ import annotations

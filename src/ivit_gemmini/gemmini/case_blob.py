@@ -24,7 +24,10 @@ HEADER_WORDS = 64
 PARAMS_AT = 8
 CASE_BYTES = 2 << 20
 OUT_BYTES = 1 << 20
-KIND = {"matmul": 1, "conv": 2, "resadd": 3, "script": 4}
+KIND = {
+    "matmul": 1, "conv": 2, "resadd": 3, "script": 4, "conv_dw": 5, "downsample": 6,
+    "global_average": 7, "matmul_nn": 8, "testutils": 9,
+}  # fmt: skip
 DATAFLOW = {"OS": 0, "WS": 1, "CPU": 2}
 SCRIPT_OPS = {
     "config_ld": 1, "config_st": 2, "config_ex": 3, "mvin": 4, "mvout": 5, "preload": 6,
@@ -199,11 +202,7 @@ def conv_case(
     k, _, _, cout = w.shape
     out_rows = (h + 2 * padding - k) // stride + 1
     out_cols = (wd + 2 * padding - k) // stride + 1
-    if pool_stride:
-        prow = (out_rows + 2 * pool_padding - pool_size) // pool_stride + 1
-        pcol = (out_cols + 2 * pool_padding - pool_size) // pool_stride + 1
-    else:
-        prow, pcol = out_rows, out_cols
+    prow, pcol = _pooled(out_rows, out_cols, pool_size, pool_stride, pool_padding)
     case = CaseBuilder("conv", dataflow, repeats, n * prow * pcol * cout if dump else 0)
     x_off, w_off = case.add_array(x), case.add_array(w)
     b_off = -1 if bias is None else case.add_array(bias.astype(np.int32))
@@ -217,15 +216,97 @@ def conv_case(
 
 def resadd_case(
     A: np.ndarray, B: np.ndarray, *, A_scale: float, B_scale: float, C_scale: float,
-    relu: bool, dataflow: str = "WS",
+    relu: bool, dataflow: str = "WS", cols: int | None = None,
 ) -> CaseBuilder:  # fmt: skip
-    """A `tiled_resadd_auto` case on two dense I x J int8 matrices."""
-    rows, J = A.shape
-    case = CaseBuilder("resadd", dataflow, 1, rows * J)
+    """A `tiled_resadd_auto` case on two dense I x J int8 matrices; with `cols`, a
+    `tiled_resadd_stride_auto` case on their first `cols` columns (row stride = their width)."""
+    rows, width = A.shape
+    case = CaseBuilder("resadd", dataflow, 1, rows * width)
     a, b = case.add_array(A), case.add_array(B)
     scales = [f32_bits(A_scale), f32_bits(B_scale), f32_bits(C_scale)]
-    case.params = [rows, J, *scales, int(relu), a, b]
+    J, stride = (width, 0) if cols is None else (cols, width)
+    case.params = [rows, J, *scales, int(relu), a, b, stride]
     return case
+
+
+def conv_dw_case(
+    x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, *, stride: int = 1,
+    padding: int = 0, act: int = 0, scale: float = 1.0, pool_size: int = 0,
+    pool_stride: int = 0, pool_padding: int = 0, tiles: tuple[int, ...] | None = None,
+    dataflow: str = "WS",
+) -> CaseBuilder:  # fmt: skip
+    """A depthwise conv: x NHWC int8, w [channels][k][k] int8, bias int32 [channels].
+    `tiles` (batches, porows, pocols, krows, kcols) selects `tiled_conv_dw`, else the _auto."""
+    n, h, wd, ch = x.shape
+    k = w.shape[1]
+    orows, ocols = (h + 2 * padding - k) // stride + 1, (wd + 2 * padding - k) // stride + 1
+    prows, pcols = _pooled(orows, ocols, pool_size, pool_stride, pool_padding)
+    case = CaseBuilder("conv_dw", dataflow, 1, n * prows * pcols * ch)
+    x_off, w_off = case.add_array(x), case.add_array(w)
+    b_off = -1 if bias is None else case.add_array(bias.astype(np.int32))
+    case.params = [
+        n, h, wd, ch, orows, ocols, stride, padding, k, act, f32_bits(scale), pool_size,
+        pool_stride, pool_padding, x_off, w_off, b_off, int(tiles is not None),
+        *(tiles or (0, 0, 0, 0, 0)),
+    ]  # fmt: skip
+    return case
+
+
+def downsample_case(
+    x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, *, in_channels: int,
+    out_channels: int, out_stride: int, act: int = 0, scale: float = 1.0, dataflow: str = "WS",
+) -> CaseBuilder:  # fmt: skip
+    """A `tiled_conv_downsample` case: x (N, H, W, in_stride) int8 whose first `in_channels`
+    are the image, w (in_channels, weight_stride) int8 whose first `out_channels` columns are
+    the 1x1 kernel; the output has `out_stride` elements per pixel."""
+    n, h, wd, in_stride = x.shape
+    orows, ocols = (h - 1) // 2 + 1, (wd - 1) // 2 + 1
+    case = CaseBuilder("downsample", dataflow, 1, n * orows * ocols * out_stride)
+    x_off, w_off = case.add_array(x), case.add_array(w)
+    b_off = -1 if bias is None else case.add_array(bias.astype(np.int32))
+    case.params = [
+        n, h, wd, in_channels, out_channels, orows, ocols, in_stride, w.shape[1], out_stride,
+        act, f32_bits(scale), x_off, w_off, b_off,
+    ]  # fmt: skip
+    return case
+
+
+def global_average_case(x: np.ndarray, dataflow: str = "WS") -> CaseBuilder:
+    """A `tiled_global_average_auto` case: x (N, dim, dim, C) int8 -> (N, C) int8."""
+    n, dim, _, ch = x.shape
+    case = CaseBuilder("global_average", dataflow, 1, n * ch)
+    case.params = [n, ch, dim, case.add_array(x)]
+    return case
+
+
+def matmul_nn_case(
+    A: np.ndarray, B: np.ndarray, D: np.ndarray | None, *, act: int = 0, scale: float = 1.0,
+    repeating_bias: bool = False, dataflow: str = "WS",
+) -> CaseBuilder:  # fmt: skip
+    """A `tiled_matmul_nn_auto` case (dense A I x K, B K x J, int32 D) with its CPU check on."""
+    (rows, K), J = A.shape, B.shape[1]
+    case = CaseBuilder("matmul_nn", dataflow, 1, rows * J)
+    a, b = case.add_array(A), case.add_array(B)
+    d = -1 if D is None else case.add_array(D.astype(np.int32))
+    case.params = [rows, J, K, act, f32_bits(scale), int(repeating_bias), a, b, d]
+    return case
+
+
+def helpers_case(
+    A: np.ndarray, B: np.ndarray, D: np.ndarray, F: np.ndarray, shift: int
+) -> CaseBuilder:
+    """The gemmini_testutils.h helpers on 16 x 16 tiles (int8 A, B, D; int64 F); runs on the
+    core alone (dataflow CPU). Output: 7 int64 tiles then 6 int8 tiles (see case_runner.c)."""
+    case = CaseBuilder("testutils", "CPU", 1, 7 * 16 * 16 * 8 + 6 * 16 * 16)
+    offsets = [case.add_array(m) for m in (A, B, D, F.astype(np.int64))]
+    case.params = [*offsets, shift]
+    return case
+
+
+def _pooled(rows: int, cols: int, size: int, stride: int, padding: int) -> tuple[int, int]:
+    if not stride:
+        return rows, cols
+    return (rows + 2 * padding - size) // stride + 1, (cols + 2 * padding - size) // stride + 1
 
 
 class ScriptCase:

@@ -32,7 +32,7 @@ def test_spike_rtl_logits_equal_torch_int_and_spike(tmp_path: Path, toy_checkpoi
 
     stats = json.loads((res / "stats/spike-rtl" / f"{photo.stem}.json").read_text())
     rtl, gemmini = stats["rtl"], stats["gemmini"]
-    assert rtl["dim"] == 16 and rtl["latency"] == 30
+    assert rtl["dim"] == 16 and rtl["latency"] == 31
     # every compute streams at least one row through the mesh: the clock ran at least that long
     assert rtl["rtl_cycles"] >= rtl["mac_row_cycles"] >= gemmini["ops"]["compute"] > 0
     assert 0 < rtl["utilization"] <= 1

@@ -8,7 +8,9 @@
 // real), d_v (shift the chain), prop (which of c1/c2 is active; flipping it swaps the double
 // buffers), ws (dataflow). Row r of a is delayed r/TILE cycles and column c of b, d and the
 // control c/TILE cycles, so element (r, c) meets its operands in PE (r, c).
-// LATENCY = 2 * (DIM/TILE - 1) cycles later the same row leaves the bottom, de-skewed:
+// Every input is registered first (so nothing in the mesh depends combinationally on the
+// ports: Verilator then has no input-driven logic to re-evaluate on every call).
+// LATENCY = 2 * (DIM/TILE - 1) + 1 cycles later the same row leaves the bottom, de-skewed:
 // out_b (WS results) and out_c (the chain: OS results). OS results leaving the chain are
 // rounded-shifted right by `shift` and saturated to int8 when `sat` is set (the
 // output-stationary path to the scratchpad), as the C++ model does; shift and sat travel
@@ -38,24 +40,31 @@ module gemmini_mesh_top #(
     output logic               out_d_v
 );
   localparam int NT = DIM / TILE;
-  localparam int LATENCY = 2 * (NT - 1);
+  localparam int LATENCY = 2 * (NT - 1) + 1;
+
+  // the input register
+  logic signed [ 7:0] a_r[DIM];
+  logic signed [31:0] b_r[DIM], d_r[DIM];
+  logic        [ 3:0] ctrl;
+  logic        [ 7:0] edge_r;  // {mac_v, d_v, sat, shift} for the bottom edge
+  always_ff @(posedge clk) begin
+    a_r <= in_a;
+    b_r <= in_b;
+    d_r <= in_d;
+    ctrl <= rst ? 4'b0 : {ws, prop, d_v, mac_v};
+    edge_r <= {rst ? 2'b0 : {mac_v, d_v}, sat, shift};
+  end
 
   logic signed [ 7:0] a_sk[DIM];
   logic signed [31:0] b_sk[DIM], d_sk[DIM], b_mesh[DIM], c_mesh[DIM], b_de[DIM], c_de[DIM];
   logic        [ 3:0] k_sk[DIM];
-  logic        [ 3:0] ctrl;
-  assign ctrl = {ws, prop, d_v, mac_v};
 
   for (genvar i = 0; i < DIM; i++) begin : g_lane
     localparam int SKEW = i / TILE;
-    gemmini_delay #(.WIDTH(8), .DELAY(SKEW)) a_delay (.clk(clk), .in(in_a[i]), .out(a_sk[i]));
-    gemmini_delay #(.WIDTH(32), .DELAY(SKEW)) b_delay (.clk(clk), .in(in_b[i]), .out(b_sk[i]));
-    gemmini_delay #(.WIDTH(32), .DELAY(SKEW)) d_delay (.clk(clk), .in(in_d[i]), .out(d_sk[i]));
-    gemmini_delay #(.WIDTH(4), .DELAY(SKEW)) k_delay (
-        .clk(clk),
-        .in (rst ? 4'b0 : ctrl),
-        .out(k_sk[i])
-    );
+    gemmini_delay #(.WIDTH(8), .DELAY(SKEW)) a_delay (.clk(clk), .in(a_r[i]), .out(a_sk[i]));
+    gemmini_delay #(.WIDTH(32), .DELAY(SKEW)) b_delay (.clk(clk), .in(b_r[i]), .out(b_sk[i]));
+    gemmini_delay #(.WIDTH(32), .DELAY(SKEW)) d_delay (.clk(clk), .in(d_r[i]), .out(d_sk[i]));
+    gemmini_delay #(.WIDTH(4), .DELAY(SKEW)) k_delay (.clk(clk), .in(ctrl), .out(k_sk[i]));
     gemmini_delay #(.WIDTH(32), .DELAY(NT-1-SKEW)) b_deskew (.clk(clk), .in(b_mesh[i]), .out(b_de[i]));
     gemmini_delay #(.WIDTH(32), .DELAY(NT-1-SKEW)) c_deskew (.clk(clk), .in(c_mesh[i]), .out(c_de[i]));
   end
@@ -78,9 +87,9 @@ module gemmini_mesh_top #(
   // The row's own controls for the bottom edge, delayed by the mesh's latency.
   logic [4:0] shift_out;
   logic sat_out;
-  gemmini_delay #(.WIDTH(8), .DELAY(LATENCY)) edge_delay (
+  gemmini_delay #(.WIDTH(8), .DELAY(LATENCY - 1)) edge_delay (
       .clk(clk),
-      .in ({rst ? 2'b0 : {mac_v, d_v}, sat, shift}),
+      .in (edge_r),
       .out({out_mac_v, out_d_v, sat_out, shift_out})
   );
 

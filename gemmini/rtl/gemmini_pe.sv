@@ -29,7 +29,10 @@ module gemmini_pe #(
   logic mac_v, d_v, prop, ws;
   assign {ws, prop, d_v, mac_v} = in_ctrl;
 
-  logic signed [31:0] active, chain, a_ext, mul_b, addend, mac;
+  logic signed [31:0] active, chain, addend;
+  // Operands sign-extended by hand and multiplied unsigned: the low 32 bits of the product
+  // are the same, and Verilator inlines an unsigned multiply (a signed one is a call).
+  logic [31:0] a_ext, mul_b, mac;
   assign active = prop ? c2 : c1;
   assign chain = prop ? c1 : c2;
   assign a_ext = BROKEN_SIGN ? {24'b0, in_a} : {{24{in_a[7]}}, in_a};

@@ -29,7 +29,7 @@ namespace {
 #ifndef IVIT_RTL_TILE
 #define IVIT_RTL_TILE 1
 #endif
-constexpr int kLatency = 2 * (DIM / IVIT_RTL_TILE - 1);
+constexpr int kLatency = 2 * (DIM / IVIT_RTL_TILE - 1) + 1;  // gemmini_mesh_top.sv
 constexpr int kRing = 4 * DIM;  // > kLatency
 static_assert(kRing > kLatency, "the expectation ring must cover the mesh latency");
 

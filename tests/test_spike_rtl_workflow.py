@@ -36,6 +36,7 @@ def test_spike_rtl_logits_equal_torch_int_and_spike(tmp_path: Path, toy_checkpoi
     # every compute streams at least one row through the mesh: the clock ran at least that long
     assert rtl["rtl_cycles"] >= rtl["mac_row_cycles"] >= gemmini["ops"]["compute"] > 0
     assert 0 < rtl["utilization"] <= 1
+    assert rtl["streaming_cycles"] + rtl["stall_cycles"] == rtl["rtl_cycles"]
     assert rtl["cycles_per_s"] > 0
     assert "rtl" not in json.loads((res / "stats/spike" / f"{photo.stem}.json").read_text())
     assert "IVIT-DONE status=0" in (res / "logs/spike-rtl" / f"{photo.stem}.log").read_text()

@@ -15,7 +15,8 @@ from ivit_gemmini.model.checkpoint import _infer_architecture, load_checkpoint
 from ivit_gemmini.model.checkpoint_keys import Kind, integer_graph_specs
 from ivit_gemmini.model.vit import VisionTransformer
 
-# The integer graph's keys for a 1-block model, typed out from /work/shared/notes/ivit.md.
+# The integer graph's keys for a 1-block model, typed out by hand from I-ViT's module names
+# (zkkli/I-ViT models/vit_quant.py), independently of checkpoint_keys.py.
 NOTES_KEYS_DEPTH_1 = {
     "qact_input.act_scaling_factor",
     "patch_embed.proj.weight_integer", "patch_embed.proj.bias_integer",
@@ -57,7 +58,7 @@ def synthetic_state(arch: Architecture, seed: int = 0) -> dict[str, torch.Tensor
         shape = spec.shape or ()
         if spec.kind is Kind.INT8:
             t = torch.randint(-128, 128, shape, generator=g).float()
-        elif spec.kind is Kind.INT32:
+        elif spec.kind in (Kind.INT32, Kind.INTEGER):
             t = torch.randint(-(2**20), 2**20, shape, generator=g).float()
         elif spec.kind is Kind.FLOAT:
             t = torch.randn(shape, generator=g)
@@ -168,6 +169,49 @@ def test_pickled_python_objects(tmp_path: Path, toy_state: dict) -> None:
     path = _save({"model": toy_state, "args": argparse.Namespace(lr=1e-6)}, tmp_path / "r.pth")
     message = _error(path)
     assert "pickled Python objects" in message and "argparse.Namespace" in message
+    assert "torch.save(model.state_dict(), path)" in message
+
+
+class _RunsShell:
+    """Pickles as a call to os.system: loading it without weights_only would run `touch`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+class _RunsEval:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (eval, (f"open({str(self.marker)!r}, 'w')",))
+
+
+@pytest.mark.parametrize("form", ["zip", "legacy", "raw_protocol_0", "raw_protocol_4", "eval"])
+def test_code_carrying_pickle_is_diagnosed_and_never_runs(tmp_path: Path, toy_state: dict,
+                                                          form: str) -> None:
+    """Every shape of torch's weights_only refusal ("Unsupported global", "GLOBAL posix.system
+    whose module posix is blocked", "Unsupported operand 149") reads as "needs code to load"."""
+    import pickle
+
+    marker = tmp_path / "the_pickle_ran"
+    path = tmp_path / "evil.pth"
+    payload = {"model": toy_state, "hook": (_RunsEval if form == "eval" else _RunsShell)(marker)}
+    if form in ("zip", "eval"):
+        torch.save(payload, path)
+    elif form == "legacy":
+        torch.save(payload, path, _use_new_zipfile_serialization=False)
+    else:
+        path.write_bytes(pickle.dumps(payload["hook"], protocol=int(form[-1])))
+    message = _error(path)
+    assert not marker.exists()
+    assert "need code to load" in message and "\n" not in message
+    assert ("eval" if form == "eval" else "system") in message  # names what it would call
     assert "torch.save(model.state_dict(), path)" in message
 
 

@@ -1,13 +1,25 @@
 # Config validation, wildcard constraints and the input functions every stage uses.
 # Logic that grows beyond a few lines belongs in the ivit_gemmini package, not here.
+import os
 import sys
 from pathlib import Path
+
+# The checkout this Snakefile belongs to, for the package (ivit_gemmini.paths: the C sources
+# under gemmini/) and for the conda envs' post-deploy script (envs/install-package.sh), in
+# this process and every job it starts, however the package was installed. (Set, not read:
+# not an `envvars:` requirement; update() keeps snakemake --lint from taking it for one.)
+os.environ.update(IVIT_GEMMINI_REPO=str(Path(workflow.basedir).resolve()))
 
 from ivit_gemmini.config import load_schema, validate_config
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.firmware.elf import firmware_dependencies, library_dependencies
 from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
-from ivit_gemmini.paper.dataset import dataset_images
+from ivit_gemmini.model.checkpoint_peek import checkpoint_num_classes
+from ivit_gemmini.paper.dataset import (
+    check_folder_labels,
+    dataset_images,
+    image_sources,
+)
 
 # Backends whose logits some rule can produce; each stage registers the ones it implements.
 AVAILABLE_BACKENDS = []
@@ -76,6 +88,15 @@ def get_checkpoint():
     return config["checkpoint"]
 
 
+def get_num_classes():
+    """The checkpoint's class count when it can be known at start-up (None otherwise)."""
+    if is_demo_checkpoint():
+        return 1000
+    if is_digits_checkpoint():
+        return 10
+    return checkpoint_num_classes(config["checkpoint"])
+
+
 def get_image_source(wildcards):
     return IMAGES[wildcards.image]
 
@@ -128,8 +149,14 @@ try:
         and not Path(config["checkpoint"]).is_file()
     ):
         raise UserError(
-            f"checkpoint not found: {config['checkpoint']} (fix config 'checkpoint' or use 'demo')"
+            f"checkpoint not found: {config['checkpoint']} (looked for "
+            f"{Path(config['checkpoint']).resolve()}; fix config 'checkpoint' or use 'demo')"
         )
+    # Each image's file as the tables name it (a relative path where possible).
+    IMAGE_SOURCES = image_sources(IMAGES, config["dataset"])
+    # A folder data set's labels are checked now, not after every backend ran on every image.
+    if config["dataset"]["source"] == "folder":
+        check_folder_labels(config["dataset"], IMAGES, get_num_classes())
 except UserError as err:
     sys.exit(f"error: {err}")
 

@@ -83,6 +83,8 @@ for batch in paper_targets.spike_batches(config, list(IMAGES)):
         params:
             timeout_s=config["spike"]["timeout_s"],
             spike_logs=batch.spike_logs,
+            memory_mb=config["firmware"]["memory_mb"],
+            stack_kb=config["firmware"]["stack_kb"],
         script:
             "../scripts/paper_run_spike_batch.py"
 
@@ -138,6 +140,8 @@ if config["dataset"]["source"] == "digits":
 rule write_labels:
     input:
         manifest="results/model/manifest.json",
+        # An edited labels file rewrites labels.csv (and the tables that read it).
+        labels=[config["dataset"]["labels"]] if config["dataset"]["labels"] else [],
     output:
         "results/paper/labels.csv",
     log:
@@ -203,6 +207,9 @@ rule tabulate_verification:
         backends=config["backends"],
         images=paper_targets.verify_images(config, IMAGES),
         class_names=config["class_names"],
+        sources={
+            i: IMAGE_SOURCES[i] for i in paper_targets.verify_images(config, IMAGES)
+        },
     script:
         "../scripts/paper_tabulate_verification.py"
 

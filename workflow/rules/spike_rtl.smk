@@ -51,5 +51,6 @@ rule run_spike_rtl:
         cpus_per_task=1,
     params:
         timeout_s=config["spike_rtl"]["timeout_s"],
+        memory_mb=config["firmware"]["memory_mb"],
     script:
         "../scripts/run_spike_rtl.py"

@@ -14,6 +14,13 @@ from workflow_helpers import run_workflow
 TABLE = "results/tables/agreement.md"
 
 
+def _one(res: Path, kind: str, backend: str, name: str) -> Path:
+    """results/<kind>/<backend>/[<config>/]<name> (simulators keep one folder per config)."""
+    found = sorted((res / kind / backend).rglob(name))
+    assert len(found) == 1, found
+    return found[0]
+
+
 def _photo(toy_checkpoint: Path) -> Path:
     return sorted((toy_checkpoint.parent / "demo").glob("*.png"))[0]
 
@@ -25,12 +32,12 @@ def test_spike_rtl_logits_equal_torch_int_and_spike(tmp_path: Path, toy_checkpoi
     run = run_workflow(tmp_path, config, "--", TABLE)
     assert run.returncode == 0, run.stderr[-3000:]
     res = tmp_path / "results"
-    logits = {b: np.load(res / "logits" / b / f"{photo.stem}.npy") for b in backends}
+    logits = {b: np.load(_one(res, "logits", b, f"{photo.stem}.npy")) for b in backends}
     assert logits["spike-rtl"].dtype == np.int64
     assert logits["spike-rtl"].tolist() == logits["torch-int"].tolist() == logits["spike"].tolist()
     assert "spike-rtl" in (res / "tables/agreement.md").read_text()
 
-    stats = json.loads((res / "stats/spike-rtl" / f"{photo.stem}.json").read_text())
+    stats = json.loads(_one(res, "stats", "spike-rtl", f"{photo.stem}.json").read_text())
     rtl, gemmini = stats["rtl"], stats["gemmini"]
     assert rtl["dim"] == 16 and rtl["latency"] == 31
     # every compute streams at least one row through the mesh: the clock ran at least that long
@@ -38,8 +45,8 @@ def test_spike_rtl_logits_equal_torch_int_and_spike(tmp_path: Path, toy_checkpoi
     assert 0 < rtl["utilization"] <= 1
     assert rtl["streaming_cycles"] + rtl["stall_cycles"] == rtl["rtl_cycles"]
     assert rtl["cycles_per_s"] > 0
-    assert "rtl" not in json.loads((res / "stats/spike" / f"{photo.stem}.json").read_text())
-    assert "IVIT-DONE status=0" in (res / "logs/spike-rtl" / f"{photo.stem}.log").read_text()
+    assert "rtl" not in json.loads(_one(res, "stats", "spike", f"{photo.stem}.json").read_text())
+    assert "IVIT-DONE status=0" in _one(res, "logs", "spike-rtl", f"{photo.stem}.log").read_text()
 
 
 def test_broken_pe_fails_the_agreement_check(tmp_path: Path, toy_checkpoint: Path) -> None:
@@ -53,7 +60,8 @@ def test_broken_pe_fails_the_agreement_check(tmp_path: Path, toy_checkpoint: Pat
     assert run.returncode != 0
     assert any("spike-rtl" in line for line in run.error_lines()), run.stderr[-3000:]
     res = tmp_path / "results"
-    broken = np.load(res / "logits/spike-rtl" / f"{photo.stem}.npy")
-    assert broken.tolist() != np.load(res / "logits/torch-int" / f"{photo.stem}.npy").tolist()
-    stats = json.loads((res / "stats/spike-rtl" / f"{photo.stem}.json").read_text())
+    broken = np.load(_one(res, "logits", "spike-rtl", f"{photo.stem}.npy"))
+    reference = np.load(_one(res, "logits", "torch-int", f"{photo.stem}.npy"))
+    assert broken.tolist() != reference.tolist()
+    stats = json.loads(_one(res, "stats", "spike-rtl", f"{photo.stem}.json").read_text())
     assert stats["rtl"]["broken_sign"] is True and stats["rtl"]["dim"] == 4

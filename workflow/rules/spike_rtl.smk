@@ -2,7 +2,6 @@
 # extension in which every PRELOAD / COMPUTE runs on our SystemVerilog mesh (gemmini/rtl/),
 # simulated cycle by cycle by Verilator for the configuration's DIM. Mirrors simulate.smk's
 # run_spike; the stage code is the same (ivit_gemmini.simulate.spike_stage).
-from ivit_gemmini.simulate.resources import slurm_runtime_minutes
 from ivit_gemmini.simulate.rtl import rtl_build_inputs
 
 register_backend("spike-rtl")
@@ -24,7 +23,7 @@ rule build_spike_rtl_extension:
     conda:
         "../../envs/simulate.yaml"
     params:
-        cache_dir=str(Path(workflow.basedir) / "build" / "spike"),
+        cache_dir=os.path.relpath(Path(workflow.basedir) / "build" / "spike"),
         broken_pe=config["spike_rtl"]["broken_pe"],
     script:
         "../scripts/build_spike_rtl_extension.py"
@@ -32,25 +31,28 @@ rule build_spike_rtl_extension:
 
 rule run_spike_rtl:
     input:
-        elf=get_firmware_elf,
-        extension=f"results/build/{get_build_config()}/libgemmini-rtl.so",
+        library="results/build/{config}/libmodel.a",
+        extension="results/build/{config}/libgemmini-rtl.so",
         manifest="results/model/manifest.json",
+        quantized=shard_summary("quantize"),
+        sources=rel(firmware_dependencies()),
     output:
-        logits="results/logits/spike-rtl/{image}.npy",
-        stats="results/stats/spike-rtl/{image}.json",
+        update("results/shards/spike-rtl/{config}/{shard}.json"),
     log:
-        stage="logs/run_spike_rtl/{image}.log",
-        spike="results/logs/spike-rtl/{image}.log",
+        "logs/run_spike_rtl/{config}/{shard}.log",
     benchmark:
-        "results/benchmarks/run_spike_rtl/{image}.tsv"
+        "results/benchmarks/run_spike_rtl/{config}/{shard}.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
-        runtime=slurm_runtime_minutes(config["spike_rtl"]["timeout_s"]),
+        runtime=shard_runtime(config["spike_rtl"]["timeout_s"]),
         mem_mb=config["spike_rtl"]["mem_mb"],
         cpus_per_task=1,
     params:
+        images=shard_images,
         timeout_s=config["spike_rtl"]["timeout_s"],
+        code=stage_code("spike"),
         memory_mb=config["firmware"]["memory_mb"],
+        stack_kb=config["firmware"]["stack_kb"],
     script:
         "../scripts/run_spike_rtl.py"

@@ -144,6 +144,9 @@ def test_performance_table_reads_only_this_runs_files(tmp_path, monkeypatch):
     declared = targets.stage_benchmarks(cfg, ["0of2", "1of2"], "dim16")
     assert "results/benchmarks/run_spike/dim16/1of2.tsv" in declared
     assert "results/benchmarks/quantize_images/0of2.tsv" in declared
+    rtl = targets.stage_benchmarks({**cfg, "backends": ["spike-rtl"]}, ["0of1"], "dim16")
+    assert {"results/benchmarks/run_spike_rtl/dim16/0of1.tsv",
+            "results/benchmarks/build_spike_rtl_extension/dim16.tsv"} <= set(rtl)
     for f in declared:
         _bench(tmp_path / f, 1.0, 1.0)
     # Stale files of an earlier run: another Gemmini configuration, a shard of an earlier plan

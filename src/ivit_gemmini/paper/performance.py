@@ -29,7 +29,7 @@ SEED_CYCLES = 11e9
 SEED_MODEL = "DeiT-tiny 224 px, from its README"
 # Rules whose jobs each run a shard of images (benchmark folder = rule name).
 SHARD_RULES = frozenset({"quantize_images", "run_torch_int", "run_torch_fakequant",
-                         "run_tvm_cpu", "run_spike", "run_verilator"})
+                         "run_tvm_cpu", "run_spike", "run_spike_rtl", "run_verilator"})
 SEED_ARCH = {"depth": 12, "dim": 192, "image_size": 224, "patch_size": 16}  # what it ran
 
 

@@ -26,7 +26,7 @@ def verify_images(config: Mapping[str, Any], images: Sequence[str]) -> list[str]
 
 
 # Backends simulated per Gemmini configuration (benchmark files under .../<config>/).
-SIMULATORS = ("spike", "verilator")
+SIMULATORS = ("spike", "spike-rtl", "verilator")
 
 
 def stage_benchmarks(config: Mapping[str, Any], shards: Sequence[str], build_config: str
@@ -59,6 +59,8 @@ def stage_benchmarks(config: Mapping[str, Any], shards: Sequence[str], build_con
     if "spike" in backends:
         out += [f"{b}/build_spike_extension/{build_config}.tsv",
                 f"{b}/profile_core_cycles/{build_config}.tsv"]
+    if "spike-rtl" in backends:
+        out.append(f"{b}/build_spike_rtl_extension/{build_config}.tsv")
     return out
 
 

@@ -34,7 +34,7 @@ rule emit_model_library:
     conda:
         "../../envs/compile.yaml"
     params:
-        gemmini=config["gemmini"],
+        gemmini=get_gemmini_section,
     script:
         "../scripts/emit_model_library.py"
 

@@ -53,15 +53,14 @@ paper: setup
 SWEEP_CONFIG ?= config/sweep.yaml
 SWEEP_DIR ?= runs/sweep
 SWEEP_MODELS ?= tiny small base
-SWEEP_SMK = $(BIN)/snakemake --cores all --snakefile $(abspath Snakefile) \
-	--configfile $(abspath $(SWEEP_CONFIG))
+SWEEP_OPTS = --cores all --snakefile $(abspath Snakefile) --configfile $(abspath $(SWEEP_CONFIG))
 sweep: setup
 	for m in $(SWEEP_MODELS); do \
-	  $(SWEEP_SMK) sweep_points --directory $(SWEEP_DIR)/deit-$$m --config checkpoint=demo-$$m \
-	    || exit 1; \
+	  $(BIN)/snakemake sweep_points $(SWEEP_OPTS) --directory $(SWEEP_DIR)/deit-$$m \
+	    --config checkpoint=demo-$$m || exit 1; \
 	done
-	$(SWEEP_SMK) sweep --directory $(SWEEP_DIR)
-	$(SWEEP_SMK) sweep --directory $(SWEEP_DIR) --report results/report.html
+	$(BIN)/snakemake sweep $(SWEEP_OPTS) --directory $(SWEEP_DIR)
+	$(BIN)/snakemake sweep $(SWEEP_OPTS) --directory $(SWEEP_DIR) --report results/report.html
 	@cat $(SWEEP_DIR)/results/sweep/sweep.md
 
 report: setup

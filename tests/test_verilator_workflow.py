@@ -30,7 +30,7 @@ from ivit_gemmini.errors import UserError
 from ivit_gemmini.simulate.resources import slurm_runtime_minutes
 from ivit_gemmini.simulate.verilator_stage import check_verilator_config
 
-SIM_RULES = {"run_spike", "run_verilator"}
+SIM_RULES = {"run_spike", "run_verilator", "run_spike_config"}
 STANDIN_RULES = ["build_model_library", "build_firmware_elf", "run_spike",
                  "build_spike_extension", "run_verilator", "write_gemmini_params"]
 

@@ -123,7 +123,7 @@ def timed(runner, ext, shape, dataflow, repeats, work, tries=2) -> Timing:
 
 
 def gemmini_cycles(stats: dict) -> float:
-    return float(stats.get("cycles", {}).get("overlapped", 0))
+    return float(stats.get("gemmini_cycles_modelled", 0))
 
 
 def measure(shape: Shape, runner: Path, ext: Path, work: Path, mac_budget: float) -> Row:

@@ -79,7 +79,7 @@ def test_verification_status():
 def test_spike_stats_and_estimate():
     stats = {"wall_s": 2.5, "kernels": {"total": {"instret": 1000}, "gemmini": {"instret": 300},
                                         "core": {"instret": 600}},
-             "gemmini": {"cycles": {"overlapped": 250, "serial": 400}}}
+             "gemmini": {"gemmini_cycles_modelled": 250, "cycles": {"load": 400}}}
     s = performance.read_spike_stats("img", stats)
     assert (s.instructions, s.gemmini_kernel_instructions, s.core_kernel_instructions,
             s.gemmini_cycles, s.estimated_cycles, s.wall_s) == (1000, 300, 600, 250, 1250, 2.5)

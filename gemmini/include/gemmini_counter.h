@@ -1,6 +1,7 @@
 /* Gemmini performance-counter event codes (upstream gemmini-rocc-tests numbering).
  * Codes up to INCREMENTAL_COUNTERS count cycles/events; the ones above are snapshot values.
- * Our functional Spike model may implement only a subset: see gemmini/spike/. */
+ * Our Spike extension fills them from its timing model (modelled values; the codes it provides
+ * and those that read zero: gemmini/spike/README.md). */
 #ifndef COUNTER_H_
 #define COUNTER_H_
 

@@ -83,6 +83,12 @@ class gemmini_extension_t final : public extension_t {
     if (!registered) {
       registered = true;
       std::atexit(write_stats_at_exit);
+      const char* spec = std::getenv("GEMMINI_TIMING");
+      const std::string error = spec ? run_stats().timing.configure(spec) : "";
+      if (!error.empty()) {
+        std::fprintf(stderr, "gemmini: error: %s\n", error.c_str());
+        std::exit(2);
+      }
     }
   }
   const char* name() const override { return "gemmini"; }
@@ -149,6 +155,7 @@ reg_t gemmini_extension_t::execute(processor_t* p, insn_t insn) {
   reg_t result = 0;
   try {
     run_stats().commands[funct & 127]++;
+    run_stats().timing.core_command();
     result = dispatch(funct, rs1, rs2);
   } catch (const ModelError& e) {
     report(funct, rs1, rs2, e.what());
@@ -170,6 +177,14 @@ reg_t gemmini_custom3(processor_t* p, insn_t insn, reg_t pc) {
   return pc + 4;
 }
 
+// FENCE (opcode 0x0F, funct3 0): a no-op in Spike; for the timing model it is where the core
+// waits for Gemmini (gemmini_fence), closing a segment. Extension instructions are matched
+// before the base ISA's, so this replaces Spike's own (equally empty) FENCE.
+reg_t gemmini_fence_insn(processor_t*, insn_t, reg_t pc) {
+  run_stats().timing.fence();
+  return pc + 4;
+}
+
 std::vector<insn_desc_t> gemmini_extension_t::get_instructions(const processor_t&) {
   std::vector<insn_desc_t> insns;
   const insn_desc_t desc = {0x7B, 0x7F,
@@ -177,6 +192,11 @@ std::vector<insn_desc_t> gemmini_extension_t::get_instructions(const processor_t
                             gemmini_custom3, &::illegal_instruction, gemmini_custom3,
                             &::illegal_instruction, gemmini_custom3};
   insns.push_back(desc);
+  const insn_desc_t fence = {0x0F, 0x707F,
+                             gemmini_fence_insn, gemmini_fence_insn, gemmini_fence_insn,
+                             gemmini_fence_insn, gemmini_fence_insn, gemmini_fence_insn,
+                             gemmini_fence_insn, gemmini_fence_insn};
+  insns.push_back(fence);
   return insns;
 }
 

@@ -109,6 +109,7 @@ class Model {
   void check_rows(const char* what, bool acc, uint64_t first, uint64_t last) const;
   void mac_a(const LocalOperand& a, const int32_t b[DIM][DIM], int32_t out[DIM][DIM]);
   void write_output(const int32_t values[DIM][DIM]);
+  void time_compute(const LocalOperand& a, const LocalOperand& bd, bool new_weights);
   int8_t activation(int8_t v, Act act) const { return act == Act::Relu && v < 0 ? 0 : v; }
   void store_row(uint64_t r, uint32_t base, uint64_t cols, bool to_acc, bool wide,
                  bool accumulate, uint32_t block_stride);
@@ -142,9 +143,6 @@ class Model {
   // loops
   LoopWsState ws_;
   LoopConvState conv_;
-  // counters (COUNTER): configuration only; values read as zero (see README.md)
-  uint16_t counter_config_[8] = {};
-  bool counter_external_[8] = {};
 };
 
 }  // namespace gemmini

@@ -21,6 +21,7 @@ void Model::preload(uint64_t bd, uint64_t c) {
   preload_bd_ = LocalOperand::decode(bd);
   preload_c_ = LocalOperand::decode(c);
   stats_.preload_ops++;
+  stats_.timing.preload();
 }
 
 // Multiply A (as the mesh sees it: a_stride between rows, transposed if configured, zero
@@ -65,7 +66,6 @@ void Model::compute(uint64_t a_raw, uint64_t bd_raw, bool new_weights) {
         }
       }
     }
-    stats_.execute_cycles += DIM + stats_.timing.mesh_latency;
   }
 
   const int bd_rows = std::min<int>(bd.rows, DIM), bd_cols = std::min<int>(bd.cols, DIM);
@@ -92,8 +92,27 @@ void Model::compute(uint64_t a_raw, uint64_t bd_raw, bool new_weights) {
   const uint64_t inner = std::min<int>(a.cols, DIM);
   const uint64_t out_cols = ws ? std::min<int>(pre.cols, DIM) : bd_cols;
   stats_.macs_useful += uint64_t(std::min<int>(a.rows, DIM)) * inner * out_cols;
-  stats_.execute_cycles += DIM;
+  time_compute(a, bd, new_weights);
   write_output(ws ? results : pe_);
+}
+
+// The rows this compute reads and writes, for the timing model's dependencies.
+void Model::time_compute(const LocalOperand& a, const LocalOperand& bd, bool new_weights) {
+  using Rows = Timing::Rows;
+  const bool ws = mode_ == Dataflow::WS;
+  auto span = [](const LocalOperand& op, int n, uint32_t stride) {
+    if (op.garbage() || n <= 0) return Rows{};
+    return Rows{op.addr & 0x1FFFFFFF, static_cast<uint32_t>(n), stride, op.is_acc()};
+  };
+  const LocalOperand& pre = preload_bd_;
+  const int a_rows = std::min<int>(a.rows, DIM), a_cols = std::min<int>(a.cols, DIM);
+  const Rows weights = span(pre, std::min<int>(ws && b_transpose_ ? pre.cols : pre.rows, DIM), 1);
+  const Rows a_rows_read = span(a, a_transpose_ ? a_cols : a_rows, a_stride_);
+  const int bd_n = std::min<int>(!ws && b_transpose_ ? bd.cols : bd.rows, DIM);
+  const LocalOperand& c = preload_c_;
+  const Rows c_rows = span(c, std::min<int>(c.rows, DIM), c_stride_);
+  stats_.timing.compute(ws, new_weights, weights, a_rows_read, span(bd, bd_n, 1), c_rows,
+                        static_cast<uint64_t>(a_rows));
 }
 
 // Send a finished tile to the preloaded C address: the accumulator (overwrite or accumulate,

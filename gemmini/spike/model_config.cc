@@ -29,6 +29,8 @@ Model::Model(GuestMemory& mem, Stats& stats)
       acc_(static_cast<size_t>(kAccRows) * DIM, 0) {}
 
 void Model::config(uint64_t rs1, uint64_t rs2) {
+  static constexpr Unit kUnitOf[4] = {kExec, kLoad, kStore, kStore};  // norm: store side
+  stats_.timing.config(kUnitOf[rs1 & 3]);
   switch (rs1 & 3) {
     case 0: {  // execute
       const bool set_only_strides = (rs1 >> 7) & 1;
@@ -93,13 +95,7 @@ void Model::config(uint64_t rs1, uint64_t rs2) {
   }
 }
 
-uint64_t Model::counter(uint64_t rs1) {
-  const unsigned index = (rs1 >> 4) & 7;
-  if ((rs1 >> 3) & 1) {  // change_config
-    counter_config_[index] = (rs1 >> 12) & 0x3F;
-    counter_external_[index] = (rs1 >> 31) & 1;
-  }
-  return 0;  // counters are not modelled: every read returns zero
-}
+// COUNTER: the counter file reads the timing model's events (timing.cc).
+uint64_t Model::counter(uint64_t rs1) { return stats_.counters.access(rs1, stats_.timing); }
 
 }  // namespace gemmini

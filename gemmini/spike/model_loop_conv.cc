@@ -110,6 +110,7 @@ void Model::loop_conv_ws(uint64_t rs1, uint64_t rs2) {
   if (s.bias != 0) conv_.d_row = (conv_.d_row + kAccRows / 2) % kAccRows;
   if (s.output != 0) conv_.c_row = (conv_.c_row + kAccRows / 2) % kAccRows;
 
+  const LoopTimer timer(stats_.timing, false, false);  // acc halves alternate above already
   if (s.bias != 0) conv_mvin_bias(g);
   if (s.input != 0) conv_mvin_input(g);
   if (s.weights != 0) conv_mvin_weights(g);

@@ -48,6 +48,7 @@ void Model::loop_ws(uint64_t rs1, uint64_t rs2) {
     mvout(dram, local_operand(C_start + (i * J + j) * DIM, cols_of(j), rows_of(i)));
   };
 
+  const LoopTimer timer(stats_.timing, ws_.C != 0, true);
   if (is_resadd) {  // C = A + B through the accumulator
     A_start = 1u << 31;
     B_start = 3u << 30;

@@ -65,7 +65,7 @@ void Model::mvin(uint64_t dram, uint64_t local, int unit) {
     }
   }
   stats_.bytes_in += zeros ? 0 : rows * cols * elem_bytes;
-  stats_.count_dma(rows, zeros ? 0 : cols * elem_bytes, true);
+  stats_.timing.mvin(to_acc, base, rows, blocks, lc.block_stride, rows, cols * elem_bytes, zeros);
 }
 
 // Scatter DRAM row `r` (in line_) over the blocks of DIM columns starting at local row `base`.
@@ -127,7 +127,7 @@ void Model::mvout(uint64_t dram, uint64_t local) {
     mem_.write(dram + r * store_.dram_stride, line_.data(), line_.size());
   }
   stats_.bytes_out += rows * cols * elem_bytes;
-  stats_.count_dma(rows, cols * elem_bytes, false);
+  stats_.timing.mvout(from_acc, base, rows, blocks, DIM, rows, cols * elem_bytes);
 }
 
 // Max pooling on the way out (config_st pool_stride != 0): `cols` channels from rows laid out
@@ -162,9 +162,10 @@ void Model::mvout_pooled(uint64_t dram, const LocalOperand& op, uint32_t base) {
       const uint64_t at = dram + (uint64_t(porow) * s.pool_out_dim + pocol) * s.dram_stride;
       mem_.write(at, line.data(), line.size());
       stats_.bytes_out += channels;
-      stats_.count_dma(1, channels, false);
     }
   }
+  stats_.timing.mvout(from_acc, base, uint64_t(s.orows) * s.ocols, 1, DIM,
+                      uint64_t(s.porows) * s.pocols, channels);
 }
 
 }  // namespace gemmini

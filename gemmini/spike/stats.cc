@@ -9,12 +9,6 @@
 
 namespace gemmini {
 
-void Stats::count_dma(uint64_t rows, uint64_t row_bytes, bool is_load) {
-  const uint64_t beats = (row_bytes + timing.dma_bytes_per_cycle - 1) / timing.dma_bytes_per_cycle;
-  const uint64_t cycles = timing.dma_command_cycles + rows * (beats > 0 ? beats : 1);
-  (is_load ? load_cycles : store_cycles) += cycles;
-}
-
 std::string Stats::to_json() const {
   std::ostringstream o;
   o << "{\n  \"commands\": {";
@@ -31,13 +25,31 @@ std::string Stats::to_json() const {
     << ", \"preload\": " << preload_ops << ", \"compute\": " << compute_ops << "},\n";
   o << "  \"bytes_in\": " << bytes_in << ",\n  \"bytes_out\": " << bytes_out << ",\n";
   o << "  \"macs_array\": " << macs_array << ",\n  \"macs_useful\": " << macs_useful << ",\n";
-  const uint64_t overlapped = std::max(load_cycles, std::max(execute_cycles, store_cycles));
-  o << "  \"cycles\": {\"load\": " << load_cycles << ", \"execute\": " << execute_cycles
-    << ", \"store\": " << store_cycles << ", \"serial\": "
-    << load_cycles + execute_cycles + store_cycles << ", \"overlapped\": " << overlapped << "},\n";
-  o << "  \"timing_model\": {\"dma_bytes_per_cycle\": " << timing.dma_bytes_per_cycle
-    << ", \"dma_command_cycles\": " << timing.dma_command_cycles
-    << ", \"mesh_latency\": " << timing.mesh_latency << ", \"rows_per_cycle\": 1}\n}\n";
+  const Timing& t = timing;
+  const TimingEvents& e = t.ev;
+  const TimingParams& p = t.p;
+  const uint64_t modelled = t.modelled();
+  o << "  \"gemmini_cycles_modelled\": " << modelled << ",\n";
+  o << "  \"gemmini_segments\": " << t.segments() << ",\n";
+  o << "  \"gemmini_wait_cycles_modelled\": " << t.core_wait() << ",\n";
+  o << "  \"cycles\": {\"label\": \"modelled\", \"modelled\": " << modelled
+    << ", \"load\": " << e.load_busy << ", \"execute\": " << e.exec_busy
+    << ", \"store\": " << e.store_busy << "},\n";
+  o << "  \"events\": {\"load_busy\": " << e.load_busy << ", \"execute_busy\": " << e.exec_busy
+    << ", \"store_busy\": " << e.store_busy << ", \"mesh_active\": " << e.mesh_active
+    << ", \"weight_load_cycles\": " << e.weight_cycles << ", \"scratchpad_a_wait\": " << e.sp_a_wait
+    << ", \"scratchpad_b_wait\": " << e.sp_b_wait << ", \"loop_active\": " << e.loop_active
+    << ", \"dma_read_bytes\": " << e.rdma_bytes << ", \"dma_write_bytes\": " << e.wdma_bytes
+    << ", \"dma_read_requests\": " << e.rdma_reqs << ", \"dma_write_requests\": " << e.wdma_reqs
+    << "},\n";
+  o << "  \"timing_model\": {\"dim\": " << DIM << ", \"bus_bytes\": " << p.bus_bytes
+    << ", \"mem_bus_bytes\": " << p.mem_bus_bytes << ", \"max_bytes\": " << p.max_bytes << ", \"max_in_flight\": " << p.max_in_flight
+    << ", \"rs_entries_ld\": " << p.rs_entries[kLoad] << ", \"rs_entries_ex\": "
+    << p.rs_entries[kExec] << ", \"rs_entries_st\": " << p.rs_entries[kStore]
+    << ", \"loop_slots\": " << p.loop_slots << ", \"mem_latency\": " << p.mem_latency
+    << ", \"write_latency\": " << p.write_latency << ", \"acc_read_latency\": "
+    << p.acc_read_latency << ", \"core_cmd_cycles\": " << p.core_cmd_cycles
+    << ", \"call_cycles\": " << p.call_cycles << "}\n}\n";
   return o.str();
 }
 

@@ -1,18 +1,14 @@
-// Per-run statistics and the coarse Gemmini timing model (see README.md). Written as JSON to
+// Per-run statistics and the Gemmini timing model's results (see README.md). Written as JSON to
 // $GEMMINI_STATS at exit when that variable is set.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace gemmini {
+#include "gemmini_params.h"
+#include "timing.h"
 
-// Timing model parameters (cycles of the accelerator clock).
-struct TimingModel {
-  uint64_t dma_bytes_per_cycle = 16;  // 128-bit system bus
-  uint64_t dma_command_cycles = 8;    // fixed cost of one mvin/mvout command
-  uint64_t mesh_latency = 2 * 16;     // fill + drain of the 16x16 mesh when weights change
-};
+namespace gemmini {
 
 struct Stats {
   uint64_t commands[128] = {};  // issued instructions by funct7 (loops count once)
@@ -20,10 +16,9 @@ struct Stats {
   uint64_t bytes_in = 0, bytes_out = 0;
   uint64_t macs_array = 0;   // DIM^3 per compute: what the mesh spends
   uint64_t macs_useful = 0;  // rows x inner x cols that hold real data
-  uint64_t load_cycles = 0, execute_cycles = 0, store_cycles = 0;
-  TimingModel timing;
+  Timing timing{BANK_NUM * BANK_ROWS, ACC_ROWS};
+  CounterFile counters;
 
-  void count_dma(uint64_t rows, uint64_t row_bytes, bool is_load);
   std::string to_json() const;
 };
 

@@ -31,6 +31,9 @@ static uint64_t issue(unsigned funct, uint64_t rs1, uint64_t rs2)
         return rd;
     }
     switch (funct) {
+    case 98: /* not a Gemmini command: a fence (the core waits for Gemmini) */
+        __asm__ volatile("fence" ::: "memory");
+        break;
     case 99: /* not a Gemmini command: must be rejected */
         __asm__ volatile(".insn r 0x7b, 0x3, 99, x0, %0, %1" : : "r"(rs1), "r"(rs2) : "memory");
         break;

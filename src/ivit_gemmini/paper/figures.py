@@ -125,8 +125,8 @@ def layer_costs(stats_json: str | Path, out: str | Path) -> None:
     by_kind = {k: sum(v for (_, kind), v in totals.items() if kind == k) for k in KIND_COLORS}
     share = ", ".join(f"{k} {v / total:.0%}" for k, v in by_kind.items()) if total else ""
     accel = (json.loads(Path(stats_json).read_text(encoding="utf-8")).get("gemmini") or {}
-             ).get("cycles", {}).get("overlapped")
-    extra = f"; Gemmini timing model: {accel:,} accelerator cycles" if accel else ""
+             ).get("gemmini_cycles_modelled")
+    extra = f"; Gemmini: {accel:,} modelled accelerator cycles" if accel else ""
     ax.set_title(f"Core cycles per kernel of {Path(stats_json).stem} on Spike\n"
                  f"(share: {share}{extra})", fontsize=10)
     _save(fig, out)

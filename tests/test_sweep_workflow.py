@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from workflow_helpers import run_workflow
 
-from ivit_gemmini.model.architecture import TOY
+from ivit_gemmini.model.architecture import TOY, Architecture
 from ivit_gemmini.sweep.configs import model_matmuls
 
 SMALL = {"dim": 8, "bank_num": 4, "bank_rows": 1024, "acc_rows": 256}
@@ -49,11 +49,14 @@ def test_two_configurations_two_builds_identical_logits(tmp_path: Path, toy_chec
     assert sorted(r["config"] for r in rows) == sorted(builds)
     assert all(r["exact"] == "true" for r in rows)
     assert {r["dim"] for r in rows} == {"8", "16"}
-    # The shapes the start-up check tiles are the ones the compiler offloaded.
+    # The shapes the start-up check tiles are the ones the compiler offloaded (the workflow's
+    # TOY has one head: the checkpoint does not record heads, num_heads null is dim / 64).
     meta = json.loads((res / "build" / builds[0] / "metadata.json").read_text())
     compiled = {tuple(int(x) for x in s["kernel"].rsplit("_", 1)[1].split("x"))
                 for s in meta["steps"] if s["kind"] == "gemmini"}
-    assert compiled == {(m.i, m.j, m.k) for m in model_matmuls(TOY)}
+    arch = Architecture(**json.loads((res / "model/manifest.json").read_text())["arch"])
+    assert arch.depth == TOY.depth and arch.num_heads == 1
+    assert compiled == {(m.i, m.j, m.k) for m in model_matmuls(arch)}
 
 
 def test_same_values_are_one_build(tmp_path: Path, toy_checkpoint: Path) -> None:

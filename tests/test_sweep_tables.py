@@ -139,3 +139,10 @@ def test_a_point_that_is_not_exact_fails_the_sweep_unless_warn(tmp_path: Path) -
     assert not out.exists()
     aggregate_sweep([points], on_mismatch="warn", **kw)
     assert "**NO**" in (out / "s.md").read_text(encoding="utf-8")
+
+
+def test_a_missing_image_file_is_one_line(tmp_path: Path) -> None:
+    files = two_images(tmp_path, second_spike=[4, 5, 6])
+    files["spike_logits"][1].unlink()
+    with pytest.raises(UserError, match=r"sb\.npy is missing"):
+        point_row(model="m", config="c", section=SECTION, labels=["x"], **files)

@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from workflow_helpers import run_workflow
 
-from ivit_gemmini.model.architecture import TOY, Architecture
+from ivit_gemmini.model.architecture import DEIT_SMALL, TOY, Architecture
 from ivit_gemmini.sweep.configs import model_matmuls
 
 SMALL = {"dim": 8, "bank_num": 4, "bank_rows": 1024, "acc_rows": 256}
@@ -80,3 +81,21 @@ def test_a_configuration_the_header_cannot_tile_stops_at_start_up(tmp_path: Path
         "the scratchpad (16 rows) is less than dim x side = 16 x 5 rows, side = isqrt(acc_rows "
         "/ 2 / dim): need bank_num x bank_rows >= 320 (or fewer acc_rows)"]
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_demo_small_through_spike_equals_torch_int(tmp_path: Path) -> None:
+    # checkpoint demo-small: DeiT-small made here (seeded, calibrated, random weights), one
+    # photograph, the default Gemmini configuration; the sweep point must be bit-exact.
+    config = {"checkpoint": "demo-small", "demo_images": ["chelsea"],
+              "backends": ["torch-int", "spike"]}
+    run = run_workflow(tmp_path, config, "sweep")
+    assert run.returncode == 0, run.stderr[-3000:]
+    res = tmp_path / "results"
+    manifest = json.loads((res / "model/manifest.json").read_text())
+    assert Architecture(**manifest["arch"]) == DEIT_SMALL
+    [row] = list(csv.DictReader((res / "sweep/sweep.csv").read_text().splitlines()))
+    assert (row["model"], row["config"], row["exact"]) == ("deit-small",
+                                                           "dim16_sp4x4096_acc1024", "true")
+    assert np.load(res / "sweep/logits/dim16_sp4x4096_acc1024/chelsea.npy").tolist() == \
+        np.load(res / "logits/torch-int/chelsea.npy").tolist()

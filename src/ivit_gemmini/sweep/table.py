@@ -92,6 +92,10 @@ def point_row(*, model: str, config: str, section: Mapping[str, int], labels: Se
         raise UserError(f"sweep point {config}: need one stats, Spike and torch-int logits file "
                         f"per image (got {len(stats)}, {len(spike_logits)}, "
                         f"{len(reference_logits)})")
+    missing = [str(p) for p in (*stats, *spike_logits, *reference_logits) if not Path(p).is_file()]
+    if missing:
+        raise UserError(f"sweep point {config}: {missing[0]} is missing (that image failed: see "
+                        "results/tables/failures.md and the shard logs)")
     prof = json.loads(Path(profile).read_text(encoding="utf-8")) if profile else None
     per_image = [image_figures(json.loads(Path(p).read_text(encoding="utf-8")), prof)
                  for p in stats]

@@ -15,8 +15,8 @@ def _models(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def cycles_per_image(rows: Sequence[Mapping[str, Any]], out: str | Path) -> None:
-    """Per model a panel: per configuration the modelled cycles per image, core (or, without a
-    core-cycle profile, nothing) and Gemmini stacked."""
+    """Per model a panel: per configuration the modelled cycles per image, core and Gemmini
+    stacked (Gemmini alone, said on the axis, without a core-cycle profile)."""
     plt = _pyplot()
     models = _models(rows)
     fig, axes = plt.subplots(1, len(models), figsize=(4.5 * len(models), 4.2), squeeze=False)
@@ -25,7 +25,10 @@ def cycles_per_image(rows: Sequence[Mapping[str, Any]], out: str | Path) -> None
         xs = range(len(mine))
         gem = [(r["gemmini_cycles"] or 0) / 1e6 for r in mine]
         core = [(r["core_cycles"] or 0) / 1e6 for r in mine]
-        ax.bar(xs, core, color=KIND_COLORS["core"], label="core (modelled)")
+        if any(r["core_cycles"] is not None for r in mine):
+            ax.bar(xs, core, color=KIND_COLORS["core"], label="core (modelled)")
+        else:  # no core-cycle profile: say so rather than draw zeros
+            ax.set_xlabel("core cycles: n/a (no core-cycle profile)", fontsize=8)
         ax.bar(xs, gem, bottom=core, color=KIND_COLORS["gemmini"], label="Gemmini (modelled)")
         ax.set_xticks(list(xs), [str(r["config"]) for r in mine], rotation=60, ha="right",
                       fontsize=7)

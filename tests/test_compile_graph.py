@@ -67,5 +67,11 @@ def test_graph_script_round_trips_and_names_every_array(tmp_path) -> None:  # no
                            for n in ("qkv", "proj", "fc1", "fc2")]
     want -= {f"{n}_rq_{x}" for n in linears for x in ("m", "e")}
     want |= {f"{n}_rq_m_shifted" for n in linears}
+    # A LayerNorm and its requantization enter as their int64 fold (spec/fold.py).
+    norms = ["norm"] + [f"blocks_{i}_norm{j}" for i in range(ONE_BLOCK.depth) for j in (1, 2)]
+    after = ["head_in"] + [f"blocks_{i}_{n}" for i in range(ONE_BLOCK.depth)
+                           for n in ("attn_in", "mlp_in")]
+    want -= {f"{n}_bias" for n in norms} | {f"{n}_rq_{x}" for n in after for x in ("m", "e")}
+    want |= {f"{n}_fold_{x}" for n in norms for x in ("q", "m", "r", "e")}
     assert set(arrays) == want  # multi-element arrays and tables are parameters, scalars literals
     np.testing.assert_array_equal(arrays["blocks_0_qkv_weight_t"], params["blocks.0.qkv.weight"].T)

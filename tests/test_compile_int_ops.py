@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import pytest
+import spec_oracle as oracle
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 from ivit_gemmini.compile import int_ops, tvm_adapter
 from ivit_gemmini.spec import ops
+from ivit_gemmini.spec.fold import fold_layernorm_requant
 from ivit_gemmini.spec.network import patch_tokens as spec_patch_tokens
 
 FAST = settings(max_examples=25, deadline=None)
@@ -103,6 +105,44 @@ def test_layernorm_constant_and_extreme_rows() -> None:
     bias = np.arange(24, dtype=np.int32) * 1000
     got = run("layernorm", int_ops.layernorm, x, bias)
     np.testing.assert_array_equal(got.astype(np.int64), ops.layernorm(t64(x), t64(bias)).numpy())
+
+
+def _ln_rq8(x, q, m, r, e):  # noqa: ANN001, ANN202
+    return int_ops.layernorm_requant8(x, (q, m, r, e))
+
+
+def _ln_rq8_oracle(x: np.ndarray, bias: np.ndarray, m: np.ndarray, e: np.ndarray) -> np.ndarray:
+    rows = [oracle.layernorm(row, bias.tolist()) for row in x.astype(int).tolist()]
+    return np.array([[oracle.clamp(oracle.requant(v, int(mc), int(ec)), 8)
+                      for v, mc, ec in zip(row, m, e, strict=True)] for row in rows])
+
+
+@FAST
+@given(
+    x=arrays(np.int16, (3, 6)),
+    bias=arrays(np.int64, (6,)),
+    m=arrays(np.int32, (6,), -(2**31) + 1),
+    e=arrays(np.int32, (6,), 0, 100),
+)
+def test_layernorm_requant8_is_exact_for_any_bias_and_shift(
+    x: np.ndarray, bias: np.ndarray, m: np.ndarray, e: np.ndarray
+) -> None:
+    # Any int64 bias and any shift (trained LayerNorm outliers), through the int64 fold.
+    f = fold_layernorm_requant(bias, m, e)
+    got = run("ln_rq8", _ln_rq8, x, f.q, f.m, f.r, f.e)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got.astype(np.int64), _ln_rq8_oracle(x, bias, m, e))
+
+
+def test_layernorm_requant8_at_the_int64_edges_of_the_fold() -> None:
+    x = np.array([[32767] * 3 + [-32768] * 3, [7] * 6, [0] * 5 + [-32768]], dtype=np.int16)
+    bias = np.array([2**62, -(2**62), 2**40 + 1, -(2**63) + 1, 12345, 2**63 - 1], np.int64)
+    m = np.array([2**31 - 1, -(2**31) + 1, 2**30 + 7, 2**31 - 1, 2**30, -(2**30)], np.int32)
+    e = np.array([0, 62, 62, 1, 75, 63], np.int32)
+    f = fold_layernorm_requant(bias, m, e)
+    assert int(np.abs(f.q).max()) == 2**62 and int(np.abs(f.r).max()) > 2**61
+    got = run("ln_rq8", _ln_rq8, x, f.q, f.m, f.r, f.e)
+    np.testing.assert_array_equal(got.astype(np.int64), _ln_rq8_oracle(x, bias, m, e))
 
 
 @pytest.mark.parametrize("x0", [-1, -37, -(2**15)])

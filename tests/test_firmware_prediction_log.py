@@ -72,6 +72,9 @@ def test_roundtrip_any_int64_logits(values: list[int], per_line: int) -> None:
         (block(VALUES)[:200], "truncated"),
         ("IVIT-BEGIN version=1 classes=3 input_bytes=1\nIVIT-TRAP mcause=0x2 mepc=0x80001234 "
          "mtval=0x0\n", "trapped"),
+        ("IVIT-TRAP mcause=0x7 mepc=0x80001234 mtval=0x80805ff8\nIVIT-TRAP-WHY stack overflow: "
+         "raise firmware.stack_kb\n", r"trapped \(mcause 0x7 .*\): stack overflow: raise "
+                                      r"firmware.stack_kb"),
         ("IVIT-ERROR the model returned status 7\nIVIT-DONE status=3\n", "returned status 7"),
         ("gemmini: error: mvin: local address 0x99999 out of range\n", "Gemmini model"),
         (block(VALUES, top=[2, 7, 4, 3, 9]), "disagrees"),

@@ -116,6 +116,20 @@ def test_matmul_bias_variants_and_strides(rig, dataflow):
         check_matmul(rig, {"dataflow": dataflow, "full_C": True}, A, B, low, "lowbias")
 
 
+@pytest.mark.parametrize("dataflow", ["WS", "CPU"])
+def test_int32_bias_row_beyond_fp32_precision_is_exact(rig, dataflow):
+    # The linear layers' bias goes in as D (int32 mvin, MVIN_SCALE_IDENTITY, full int32 C):
+    # odd values far above 2^24, which an fp32 scale could not carry, must arrive unchanged.
+    rng = np.random.default_rng(24)
+    rows, cols, inner = 20, 35, 48
+    A, B = rand_i8(rng, rows, inner), rand_i8(rng, inner, cols)
+    room = 2**31 - 1 - inner * 128 * 128  # the params stage's accumulator bound
+    row = rng.integers(-room, room, (1, cols), dtype=np.int64) | 1
+    row[0, :4] = [room, -room, 2**24 + 1, -(2**24) - 3]
+    check_matmul(rig, {"dataflow": dataflow, "repeating_bias": True, "full_C": True}, A, B,
+                 row.astype(np.int32), "bigbias")
+
+
 @pytest.mark.parametrize("dataflow", MATMUL_DATAFLOWS)
 def test_matmul_accumulates_over_k_tiles_and_overwrites_between_runs(rig, dataflow):
     # K = 1000 needs two K tiles (a tile holds at most 51 x 16); running the kernel twice must

@@ -15,7 +15,8 @@ from ivit_gemmini.model.checkpoint import _infer_architecture, load_checkpoint
 from ivit_gemmini.model.checkpoint_keys import Kind, integer_graph_specs
 from ivit_gemmini.model.vit import VisionTransformer
 
-# The integer graph's keys for a 1-block model, typed out from /work/shared/notes/ivit.md.
+# The integer graph's keys for a 1-block model, typed out by hand from I-ViT's module names
+# (zkkli/I-ViT models/vit_quant.py), independently of checkpoint_keys.py.
 NOTES_KEYS_DEPTH_1 = {
     "qact_input.act_scaling_factor",
     "patch_embed.proj.weight_integer", "patch_embed.proj.bias_integer",
@@ -57,7 +58,7 @@ def synthetic_state(arch: Architecture, seed: int = 0) -> dict[str, torch.Tensor
         shape = spec.shape or ()
         if spec.kind is Kind.INT8:
             t = torch.randint(-128, 128, shape, generator=g).float()
-        elif spec.kind is Kind.INT32:
+        elif spec.kind in (Kind.INT32, Kind.INTEGER):
             t = torch.randint(-(2**20), 2**20, shape, generator=g).float()
         elif spec.kind is Kind.FLOAT:
             t = torch.randn(shape, generator=g)

@@ -63,10 +63,11 @@ def test_round_trip_and_integer_only_arrays(toy_checkpoint, tmp_path) -> None:
 
 def test_export_writes_nothing_when_the_checkpoint_is_rejected(toy_checkpoint, tmp_path) -> None:
     state = dict(toy_checkpoint.state)
-    state["blocks.0.norm1.bias_integer"] = torch.full_like(state["blocks.0.norm1.bias_integer"],
-                                                           2.0**31)
+    bias = state["blocks.0.norm1.bias_integer"].clone()
+    bias[3] = 2.0**63  # beyond int64: the one LayerNorm bias that cannot be stored
+    state["blocks.0.norm1.bias_integer"] = bias
     bad = type(toy_checkpoint)(**{**toy_checkpoint.__dict__, "state": state})
-    with pytest.raises(UserError, match="norm1"):
+    with pytest.raises(UserError, match=r"blocks\.0\.norm1\.bias_integer, channel 3: .* int64"):
         export_params(bad, tmp_path / "p.npz", tmp_path / "m.json")
     assert list(tmp_path.iterdir()) == []
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from ivit_gemmini.errors import UserError
+from ivit_gemmini.paths import REPO_ROOT, require_repo_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SIMULATORS = ("spike", "verilator")
 DEFAULT_OUTPUT = Path("ivit-infer-out")
 DEFAULT_TIMEOUT_S = 1800.0
@@ -97,7 +97,8 @@ def image_id(image: Path) -> str:
 
 def write_config(args: argparse.Namespace, out_dir: Path) -> Path:
     """The workflow config for this one image: the repository's defaults plus the options."""
-    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    defaults = require_repo_dir(REPO_ROOT / "config") / "config.yaml"
+    config = yaml.safe_load(defaults.read_text(encoding="utf-8"))
     checkpoint = args.checkpoint
     if checkpoint != "demo":
         checkpoint = str(Path(checkpoint).resolve())

@@ -1,7 +1,14 @@
 # Config validation, wildcard constraints and the input functions every stage uses.
 # Logic that grows beyond a few lines belongs in the ivit_gemmini package, not here.
+import os
 import sys
 from pathlib import Path
+
+# The checkout this Snakefile belongs to, for the package (ivit_gemmini.paths: the C sources
+# under gemmini/) and for the conda envs' post-deploy script (envs/install-package.sh), in
+# this process and every job it starts, however the package was installed. (Set, not read:
+# not an `envvars:` requirement; update() keeps snakemake --lint from taking it for one.)
+os.environ.update(IVIT_GEMMINI_REPO=str(Path(workflow.basedir).resolve()))
 
 from ivit_gemmini.config import load_schema, validate_config
 from ivit_gemmini.errors import UserError

@@ -38,5 +38,8 @@ rule build_firmware_elf:
         config="[A-Za-z0-9_.-]+",
     conda:
         "../../envs/firmware.yaml"
+    params:
+        memory_mb=config["firmware"]["memory_mb"],
+        stack_kb=config["firmware"]["stack_kb"],
     script:
         "../scripts/build_firmware_elf.py"

@@ -83,6 +83,8 @@ for batch in paper_targets.spike_batches(config, list(IMAGES)):
         params:
             timeout_s=config["spike"]["timeout_s"],
             spike_logs=batch.spike_logs,
+            memory_mb=config["firmware"]["memory_mb"],
+            stack_kb=config["firmware"]["stack_kb"],
         script:
             "../scripts/paper_run_spike_batch.py"
 

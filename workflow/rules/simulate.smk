@@ -49,5 +49,6 @@ rule run_spike:
         cpus_per_task=1,
     params:
         timeout_s=config["spike"]["timeout_s"],
+        memory_mb=config["firmware"]["memory_mb"],
     script:
         "../scripts/run_spike.py"

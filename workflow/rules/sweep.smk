@@ -53,6 +53,7 @@ rule run_spike_config:
         cpus_per_task=1,
     params:
         timeout_s=config["spike"]["timeout_s"],
+        memory_mb=config["firmware"]["memory_mb"],
     script:
         "../scripts/run_spike.py"
 

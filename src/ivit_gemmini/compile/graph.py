@@ -23,6 +23,7 @@ from ivit_gemmini.compile import int_ops, tvm_adapter
 from ivit_gemmini.compile.common_shift import linear_common_shift
 from ivit_gemmini.io import atomic_write_text
 from ivit_gemmini.model.params import IntegerParams
+from ivit_gemmini.spec.fold import FoldedRequant, fold_layernorm_requant, layernorm_requants
 
 Operand = int | relax.Var
 
@@ -45,6 +46,7 @@ class _GraphBuilder:
         self.params = params
         self.bb = relax.BlockBuilder()
         self.vars: dict[str, relax.Var] = {}
+        self.folds: dict[str, FoldedRequant] = {}
 
     # -- parameters and operands ---------------------------------------------------------------
     def array(self, name: str) -> relax.Var:
@@ -161,22 +163,27 @@ class _GraphBuilder:
             name="assemble_tokens",
         )
 
-    def layernorm(self, x: relax.Var, name: str) -> relax.Var:
-        return self.te(int_ops.layernorm, x, self.array(f"{name}.bias"), name="layernorm")
-
     def layernorm_rq(self, x: relax.Var, name: str, prefix: str) -> relax.Var:
-        """requant_8(LN(x, name.bias), prefix) as one kernel (one pass fewer over the rows)."""
-        m, e = self.rq(prefix)
-        positive = self.positive(prefix)
-        tensors = [t for t in (m, e) if not isinstance(t, int)]
+        """requant_8(LN(x, name.bias), prefix) as one kernel, from the int64 fold of the pair
+        (`graph_arrays` supplies `<name>.fold.{q,m,r,e}` from spec/fold.py)."""
+        folded = []
+        for part, dtype in zip(FOLD_PARTS, ("int64", "int32", "int64", "int32"), strict=True):
+            key = f"{name}.fold.{part}"
+            if key not in self.vars:
+                ty = tvm_adapter.tensor_type((self.params.arch.dim,), dtype)
+                self.vars[key] = relax.Var(param_var_name(key), ty)
+            folded.append(self.vars[key])
+        positive = bool(np.all(self.fold(name, prefix).e >= 1))
 
-        def fn(xt: object, bias: object, *rest: object) -> object:
-            it = iter(rest)
-            pair = tuple(v if isinstance(v, int) else next(it) for v in (m, e))
-            return int_ops.layernorm(xt, bias, pair, positive)
+        def fn(xt: object, *parts: object) -> object:
+            return int_ops.layernorm_requant8(xt, tuple(parts), positive)
 
-        bias = self.array(f"{name}.bias")
-        return self.te(fn, x, bias, *tensors, name="layernorm_requant8")
+        return self.te(fn, x, *folded, name="layernorm_requant8")
+
+    def fold(self, name: str, prefix: str) -> FoldedRequant:
+        if name not in self.folds:
+            self.folds[name] = folded_layernorm(self.params, name, prefix)
+        return self.folds[name]
 
     def attention(self, a: relax.Var, p: str, queries: int | None = None) -> relax.Var:
         """The attention branch; with `queries` = 1 only the class token's row is computed
@@ -264,6 +271,15 @@ def build_relax_module(params: IntegerParams) -> tvm.IRModule:
     return _GraphBuilder(params).build()
 
 
+FOLD_PARTS = ("q", "m", "r", "e")
+
+
+def folded_layernorm(params: IntegerParams, name: str, prefix: str) -> FoldedRequant:
+    """LayerNorm `name` and its requantization `prefix` in the int64 form of spec/fold.py."""
+    return fold_layernorm_requant(params[f"{name}.bias"], params[f"{prefix}.m"],
+                                  params[f"{prefix}.e"])
+
+
 def derived_table(params: IntegerParams, prefix: str) -> np.ndarray:
     """E_n over its input domain for `<prefix>` = blocks.i.softmax (n = 15) or blocks.i.gelu."""
     x0 = int(params[f"{prefix}.x0"][0])
@@ -298,6 +314,10 @@ def graph_arrays(mod: tvm.IRModule, params: IntegerParams) -> dict[str, np.ndarr
             found = linear_common_shift(params, name)
             if found is not None:  # the int64 multipliers of a one-shift requantization
                 by_var[param_var_name(f"{name}.rq.m_shifted")] = found[0]
+    for name, prefix in layernorm_requants(params.arch.depth):  # LayerNorm + requant_8
+        folded = folded_layernorm(params, name, prefix)
+        for part in FOLD_PARTS:
+            by_var[param_var_name(f"{name}.fold.{part}")] = getattr(folded, part)
     names = [tvm_adapter.var_name(p) for p in tvm_adapter.relax_main(mod).params[1:]]
     return {n: by_var[n] for n in names}
 

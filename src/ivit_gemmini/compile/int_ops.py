@@ -122,14 +122,9 @@ def _newton_rows(prev: te.Tensor, var: te.Tensor, name: str) -> te.Tensor:
     return te.compute(prev.shape, lambda r: _newton_step(prev[r], var[r]), name=name)
 
 
-def layernorm(
-    x: te.Tensor,
-    bias: te.Tensor,
-    out_rq: tuple[Operand, Operand] | None = None,
-    positive: bool = False,
-) -> te.Tensor:
-    """I-LayerNorm over the last axis of int16 rows (R, C) -> int32 (R, C); with `out_rq` =
-    (m, e), requant_8 of it as int8 in the same pass (no int32 intermediate in memory)."""
+def _normalized(x: te.Tensor) -> Callable[[Expr, Expr], Expr]:
+    """u(r, c) = (y * f) >> 1 of I-LayerNorm over the last axis of int16 rows (R, C), int64,
+    |u| <= 2^30; the row statistics are computed once per row."""
     rows, channels = _dims(x)
     k = te.reduce_axis((0, channels), "k")
     total = te.compute((rows,), lambda r: te.sum(i64(x[r, k]), axis=k), name="ln_sum")
@@ -148,19 +143,30 @@ def layernorm(
     for step in range(1, NEWTON_STEPS):  # unrolled: ten row vectors, fused into one kernel
         root = _newton_rows(root, var, f"ln_k{step + 1}")
     factor = te.compute((rows,), lambda r: tirx.floordiv(c64(INT31_MAX), root[r]), name="ln_f")
-    def out(r: Expr, c: Expr) -> Expr:
-        return ((centred(r, c) * factor[r]) >> 1) + i64(bias[c])  # |out| < 2^31
+    return lambda r, c: (centred(r, c) * factor[r]) >> 1
 
-    if out_rq is None:
-        return te.compute((rows, channels), lambda r, c: out(r, c).astype("int32"),
-                          name="layernorm")
-    return te.compute(
-        (rows, channels),
-        lambda r, c: clamp_bits(requant_expr(out(r, c), *_rq(*out_rq, c), positive), 8).astype(
-            "int8"
-        ),
-        name="layernorm",
-    )
+
+def layernorm(x: te.Tensor, bias: te.Tensor) -> te.Tensor:
+    """I-LayerNorm over the last axis of int16 rows (R, C) plus the bias -> int64 (R, C)."""
+    u = _normalized(x)
+    return te.compute(x.shape, lambda r, c: u(r, c) + i64(bias[c]), name="layernorm")
+
+
+def layernorm_requant8(
+    x: te.Tensor,
+    folded: tuple[te.Tensor, te.Tensor, te.Tensor, te.Tensor],
+    positive: bool = False,
+) -> te.Tensor:
+    """requant_8(I-LayerNorm(x)) per channel in one pass, from the folded (q, m, r, e) of
+    spec/fold.py: clamp_8(q + rhe((u * m + r) / 2^e)), every term proven inside int64."""
+    q, m, r, e = folded
+    u = _normalized(x)
+
+    def body(row: Expr, c: Expr) -> Expr:
+        w = u(row, c) * i64(m[c]) + i64(r[c])
+        return clamp_bits(i64(q[c]) + shift_rhe(w, i64(e[c]), positive), 8).astype("int8")
+
+    return te.compute(x.shape, body, name="layernorm")
 
 
 def shift_exp(x: Expr, x0: int, n: int) -> Expr:

@@ -211,8 +211,11 @@ def link_firmware_elf(
     *,
     num_classes: int,
     input_bytes: int,
+    memory_mb: int = toolchain.DEFAULT_MEMORY_MB,
+    stack_kb: int = toolchain.DEFAULT_STACK_KB,
 ) -> Path:
-    """Link main + runtime + the image's input + `library` into the ELF `out`; return it."""
+    """Link main + runtime + the image's input + `library` into the ELF `out` for `memory_mb`
+    MiB of memory and a `stack_kb` stack (config `firmware`); return it."""
     library, input_bin, out = Path(library), Path(input_bin), Path(out)
     if not library.is_file():
         raise UserError(f"model library {library} does not exist: run build_model_library")
@@ -230,6 +233,8 @@ def link_firmware_elf(
             [FIRMWARE_DIR, GEMMINI_INCLUDE, GEMMINI_ISA],
             defines={"IVIT_NUM_CLASSES": str(num_classes), "IVIT_INPUT_BYTES": str(input_bytes)},
             extra_objects=[input_obj, library],
+            memory_mb=memory_mb,
+            stack_kb=stack_kb,
         )
 
 
@@ -244,7 +249,9 @@ def default_jobs() -> int:
 
 
 def build_firmware_elf_from_manifest(library: Path, input_bin: Path, manifest: Path,
-                                     out: Path) -> Path:
+                                     out: Path, *,
+                                     memory_mb: int = toolchain.DEFAULT_MEMORY_MB,
+                                     stack_kb: int = toolchain.DEFAULT_STACK_KB) -> Path:
     """`link_firmware_elf` with the model's sizes read from the params manifest."""
     try:
         sizes = model_sizes(json.loads(Path(manifest).read_text(encoding="utf-8")))
@@ -253,7 +260,8 @@ def build_firmware_elf_from_manifest(library: Path, input_bin: Path, manifest: P
                         "params") from None
     num_classes, input_bytes = sizes
     return link_firmware_elf(library, input_bin, out, num_classes=num_classes,
-                             input_bytes=input_bytes)
+                             input_bytes=input_bytes, memory_mb=int(memory_mb),
+                             stack_kb=int(stack_kb))
 
 
 def _files(*folders: Path) -> list[str]:

@@ -17,8 +17,9 @@ import numpy as np
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_write_bytes
+from ivit_gemmini.paths import REPO_ROOT
 
-RUNNER_SOURCE = Path(__file__).resolve().parents[3] / "gemmini" / "tests" / "case_runner.c"
+RUNNER_SOURCE = REPO_ROOT / "gemmini" / "tests" / "case_runner.c"
 MAGIC = 0x54474956
 HEADER_WORDS = 64
 PARAMS_AT = 8

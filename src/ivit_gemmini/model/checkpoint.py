@@ -208,7 +208,7 @@ def _check_tensor(t: torch.Tensor, spec: KeySpec) -> str | None:
             return f"has shape {tuple(t.shape)}, expected a scalar"
     elif tuple(t.shape) != spec.shape:
         return f"has shape {tuple(t.shape)}, expected {spec.shape}"
-    integer_kind = spec.kind in (Kind.INT8, Kind.INT32)
+    integer_kind = spec.kind in (Kind.INT8, Kind.INT32, Kind.INTEGER)
     if not (t.is_floating_point() or (integer_kind and _is_integer_dtype(t.dtype))):
         wanted = "a float or integer" if integer_kind else "a float"
         return f"has dtype {t.dtype}, expected {wanted}"
@@ -219,7 +219,7 @@ def _check_tensor(t: torch.Tensor, spec: KeySpec) -> str | None:
         lo, hi = (-128, 127) if spec.kind is Kind.INT8 else (-(2**31), 2**31 - 1)
         if not torch.equal(v, torch.round(v)):
             return f"has non-integer values, expected {spec.kind.value}"
-        if v.numel() and (v.min() < lo or v.max() > hi):
+        if spec.kind is not Kind.INTEGER and v.numel() and (v.min() < lo or v.max() > hi):
             return f"has values in [{v.min():.0f}, {v.max():.0f}], expected {spec.kind.value}"
     elif spec.kind is Kind.SCALE and bool((v <= 0).any()):
         return (f"has a value {v.min():g} <= 0, expected {spec.kind.value} (was a forward pass "

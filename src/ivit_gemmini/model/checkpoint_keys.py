@@ -1,8 +1,8 @@
 """The checkpoint tensors the integer graph reads, with their shapes and value rules.
 
-387 keys for a 12-block DeiT (9 before the blocks, 31 per block, 6 after); see
-/work/shared/notes/ivit.md. A real I-ViT checkpoint has more (float weights, LayerNorm gamma
-and beta, two unused QuantActs): 550 for DeiT-tiny.
+387 keys for a 12-block DeiT (9 before the blocks, 31 per block, 6 after), as I-ViT's
+`models/vit_quant.py` (zkkli/I-ViT) names its modules. A real I-ViT checkpoint has more (float
+weights, LayerNorm gamma and beta, two unused QuantActs): 550 for DeiT-tiny.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class Kind(Enum):
     NORM_SCALE = "finite non-zero scale"  # sqrt(C)/2^30 * gamma: negative where gamma is
     INT8 = "integers in [-128, 127]"
     INT32 = "integers in [-2^31, 2^31-1]"
+    INTEGER = "integers"  # LayerNorm bias_integer: any magnitude (the params stage bounds it)
     FLOAT = "finite floats"
 
 
@@ -43,7 +44,7 @@ def _linear(out_features: int, in_features: int, scale_name: str) -> dict[str, K
 
 def _norm(dim: int) -> dict[str, KeySpec]:
     return {
-        "bias_integer": KeySpec((dim,), Kind.INT32),
+        "bias_integer": KeySpec((dim,), Kind.INTEGER),
         "norm_scaling_factor": KeySpec((dim,), Kind.NORM_SCALE),
     }
 

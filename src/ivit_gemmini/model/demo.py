@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -31,12 +32,19 @@ QKV_GAIN = 2.0  # q.k logits of a few units: attention as peaked as in a trained
 
 
 def make_demo_checkpoint(
-    calibration: Tensor, out: Path, *, seed: int = 0, arch: Architecture = DEIT_TINY
+    calibration: Tensor,
+    out: Path,
+    *,
+    seed: int = 0,
+    arch: Architecture = DEIT_TINY,
+    adjust: Callable[[dict[str, Tensor]], None] | None = None,
 ) -> None:
     """Write an I-ViT checkpoint (a bare state_dict, as I-ViT's quant_train.py saves) to `out`.
 
     `calibration`: float images, already normalized as DeiT expects, shape (B, C, H, W).
-    The same inputs and seed give the same tensors (and the same bytes).
+    `adjust` may edit the float weights (by key) before calibration, e.g. to give LayerNorms
+    a trained network's outlier channels. The same inputs and seed give the same tensors
+    (and the same bytes).
     """
     _check_calibration(calibration, arch)
     calibration = calibration.detach().to(torch.float32)
@@ -45,6 +53,8 @@ def make_demo_checkpoint(
         floats = float_weights(arch)
         model = VisionTransformer(arch)  # consumes the RNG too; its weights are replaced below
     _liven(floats, seed)
+    if adjust is not None:
+        adjust(floats)
     unknown = sorted(set(floats) - set(model.state_dict()))
     if unknown:
         raise ValueError(f"float weights with no place in I-ViT's model: {unknown[:5]}")

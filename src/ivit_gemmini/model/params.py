@@ -25,14 +25,12 @@ from ivit_gemmini.io import atomic_path, atomic_write_text
 from ivit_gemmini.model.architecture import Architecture
 from ivit_gemmini.model.quant_functions import MANTISSA_BITS
 from ivit_gemmini.model.quant_functions import dyadic as frexp_dyadic
+from ivit_gemmini.spec.fold import MAX_SHIFT
 
 FORMAT = "ivit-gemmini-params/1"
-MAX_SHIFT = 62
 LOGIT_HEADROOM_BITS = 16
-LAYERNORM_BIAS_LIMIT = 2**30
 SOFTMAX_X0_LIMIT = 2**15
 GELU_X0_LIMIT = 255
-MAX_TOKENS = 512
 GELU_SIGMOID_SCALE = 2.0**-7
 
 
@@ -91,12 +89,30 @@ class _Builder:
         return values.astype(dtype)
 
     def requant(self, name: str, scale_in: torch.Tensor, scale_out: torch.Tensor) -> None:
+        """A pair for a requantization whose input is proven |z| < 2^31 (every one but
+        LayerNorm's): a channel whose shift exceeds 62 gives rhe(z * m / 2^e) = 0 for every
+        such z (|z * m| < 2^62 <= 2^(e-1)), so it is stored as the exact (0, 0)."""
         m, e = dyadic(scale_in, scale_out)
-        if np.any(e < 0) or np.any(e > MAX_SHIFT):
+        if np.any(e < 0):
+            c = int(np.argmax(e < 0))
+            s_in = float(scale_in.reshape(-1)[c if scale_in.numel() > 1 else 0])
             raise UserError(
-                f"requantization {name}: scale ratio {float(scale_in.max() / scale_out.max()):.3g} "
-                f"gives a shift outside [0, {MAX_SHIFT}]; the checkpoint's scales are inconsistent"
+                f"requantization {name}, channel {c}: input scale {s_in:.3g} / output scale "
+                f"{float(scale_out.reshape(-1)[0]):.3g} is 2^31 or more, so the output scale "
+                "cannot represent one input step; the checkpoint's scales are inconsistent "
+                "(recalibrate the QuantAct after this layer)"
             )
+        vanishing = e > MAX_SHIFT
+        m, e = (np.where(vanishing, 0, a).astype(np.int32) for a in (m, e))
+        self.store_pair(name, m, e, scale_in, scale_out)
+
+    def layernorm_requant(self, name: str, scale_in: torch.Tensor, scale_out: torch.Tensor) -> None:
+        """The pair after a LayerNorm, as computed (any shift): its input is not bounded by
+        2^31, so backends fold it with the bias (spec/fold.py) instead."""
+        self.store_pair(name, *dyadic(scale_in, scale_out), scale_in, scale_out)
+
+    def store_pair(self, name: str, m: np.ndarray, e: np.ndarray, scale_in: torch.Tensor,
+                   scale_out: torch.Tensor) -> None:
         self.arrays[f"{name}.m"], self.arrays[f"{name}.e"] = m, e
         self.scales[name] = {
             "in": scale_in.tolist() if scale_in.numel() <= 4 else f"{scale_in.numel()} channels",
@@ -119,12 +135,23 @@ class _Builder:
         return self.scale(f"{module}.{key}") * in_scale
 
     def layernorm_bias(self, name: str, module: str) -> torch.Tensor:
-        bias = self.ints(f"{module}.bias_integer", np.int32)
-        if np.abs(bias.astype(np.int64)).max(initial=0) > LAYERNORM_BIAS_LIMIT:
+        """I-ViT's bias_integer = floor(beta / gamma * 2^30 / sqrt(C)): any integer that int64
+        holds is exact here (spec/fold.py); beyond that the channel cannot be stored."""
+        key = f"{module}.bias_integer"
+        t = self.state[key].detach().reshape(-1)
+        if not t.is_floating_point():  # an integer tensor: exact as it is (float64 is not)
+            self.arrays[f"{name}.bias"] = t.to(torch.int64).numpy()
+            return self.scale(f"{module}.norm_scaling_factor")
+        values = t.to(torch.float64)
+        beyond = values.abs() >= 2.0**63
+        if bool(beyond.any()):
+            c = int(torch.nonzero(beyond)[0])
             raise UserError(
-                f"{module}.bias_integer exceeds 2^30: the LayerNorm output could overflow int32"
+                f"{key}, channel {c}: {float(values[c]):.3g} does not fit int64 (|beta / gamma| "
+                f"> 2^33 sqrt(C): a LayerNorm gamma of almost 0 beside its beta); set that "
+                "channel's gamma to a representable value and re-export"
             )
-        self.arrays[f"{name}.bias"] = bias
+        self.arrays[f"{name}.bias"] = self.ints(key, np.int64)
         return self.scale(f"{module}.norm_scaling_factor")
 
     def exp_constant(self, name: str, scale: torch.Tensor, limit: int) -> None:
@@ -178,7 +205,7 @@ def build_params(
         # Attention branch.
         s_ln = b.layernorm_bias(f"{p}.norm1", f"{blk}.norm1")
         s_a = b.act(f"{blk}.qact1")
-        b.requant(f"{p}.attn_in.rq", s_ln, s_a)
+        b.layernorm_requant(f"{p}.attn_in.rq", s_ln, s_a)
         s_qkv = b.act(f"{blk}.attn.qact1")
         b.requant(f"{p}.qkv.rq", b.linear(f"{p}.qkv", f"{blk}.attn.qkv", s_a), s_qkv)
         s_scores = (s_qkv * s_qkv) * head_dim**-0.5
@@ -195,7 +222,7 @@ def build_params(
         # MLP branch.
         s_ln2 = b.layernorm_bias(f"{p}.norm2", f"{blk}.norm2")
         s_h = b.act(f"{blk}.qact3")
-        b.requant(f"{p}.mlp_in.rq", s_ln2, s_h)
+        b.layernorm_requant(f"{p}.mlp_in.rq", s_ln2, s_h)
         s_g = b.act(f"{blk}.mlp.qact_gelu")
         b.requant(f"{p}.fc1.rq", b.linear(f"{p}.fc1", f"{blk}.mlp.fc1", s_h), s_g)
         b.exp_constant(f"{p}.gelu", s_g * 1.702, GELU_X0_LIMIT)
@@ -211,7 +238,7 @@ def build_params(
     # Final LayerNorm on the class token, head, logits at one power-of-two scale.
     s_lnf = b.layernorm_bias("norm", "norm")
     s_c = b.act("qact2")
-    b.requant("head_in.rq", s_lnf, s_c)
+    b.layernorm_requant("head_in.rq", s_lnf, s_c)
     s_acc = b.linear("head", "head", s_c)
     logit_log2 = math.floor(math.log2(float(s_acc.max()))) - LOGIT_HEADROOM_BITS
     logit_scale = torch.tensor([2.0**logit_log2], dtype=torch.float32)

@@ -64,7 +64,8 @@ def _run_tvm_cpu_batch(npz: str, manifest: str, inputs: Sequence[str],
 
 def run_spike_batch(library: str, extension: str, manifest: str, inputs: Sequence[str],
                     elfs: Sequence[str], logits: Sequence[str], stats: Sequence[str],
-                    spike_logs: Sequence[str], *, timeout_s: float) -> None:
+                    spike_logs: Sequence[str], *, timeout_s: float, memory_mb: int,
+                    stack_kb: int) -> None:
     """The spike backend on a batch: per image, link its ELF (the firmware stage's function)
     and run it on Spike (the simulate stage's function), keeping each image's Spike log,
     statistics and logits exactly as `build_firmware_elf` + `run_spike` would."""
@@ -76,6 +77,6 @@ def run_spike_batch(library: str, extension: str, manifest: str, inputs: Sequenc
         if len({Path(p).stem for p in (image_bin, elf, out, stat, log)}) != 1:
             raise ValueError(f"files of different images in one batch row: {image_bin}, {out}")
         build_firmware_elf_from_manifest(Path(library), Path(image_bin), Path(manifest),
-                                         Path(elf))
+                                         Path(elf), memory_mb=memory_mb, stack_kb=stack_kb)
         run_spike_stage(elf, extension, manifest, timeout_s=timeout_s, log_path=log,
-                        logits_path=out, stats_path=stat)
+                        logits_path=out, stats_path=stat, memory_mb=memory_mb)

@@ -28,6 +28,7 @@ _STEP = re.compile(r"^IVIT-STEP (\d+) kind=(\S+) cycles=(\d+) instret=(\d+) name
 _END = re.compile(r"^IVIT-END logits=(\d+)$")
 _DONE = re.compile(r"^IVIT-DONE status=(-?\d+)$")
 _TRAP = re.compile(r"IVIT-TRAP mcause=(0x[0-9a-fA-F]+) mepc=(0x[0-9a-fA-F]+)")
+_TRAP_WHY = "IVIT-TRAP-WHY "  # the runtime's explanation of an access fault (trap.c)
 _ERROR = re.compile(r"^IVIT-ERROR (.*)$")
 _GEMMINI_ERROR = re.compile(r"^gemmini: error: (.*)$")
 
@@ -79,8 +80,10 @@ def _check_failures(lines: list[str], source: str) -> None:
     """Traps and reported errors first: they explain a missing block better than its absence."""
     for line in lines:
         if trap := _TRAP.search(line):
+            why = next((ln.removeprefix(_TRAP_WHY).strip() for ln in lines
+                        if ln.startswith(_TRAP_WHY)), "see the log")
             raise _fail(source, f"the program trapped (mcause {trap.group(1)} at pc "
-                                f"{trap.group(2)}); see the log")
+                                f"{trap.group(2)}): {why}")
         if err := _GEMMINI_ERROR.match(line):
             raise _fail(source, f"the Gemmini model stopped the program: {err.group(1)}")
         if err := _ERROR.match(line):

@@ -9,20 +9,23 @@ non-zero exit, a silent stop without the marker — raises `UserError` with one 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ivit_gemmini.errors import UserError
+from ivit_gemmini.firmware.toolchain import DEFAULT_MEMORY_MB
 from ivit_gemmini.io import atomic_path
+from ivit_gemmini.paths import REPO_ROOT, require_repo_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 EXTENSION_DIR = REPO_ROOT / "gemmini" / "spike"
 EXTENSION_INCLUDES = (REPO_ROOT / "gemmini" / "include", REPO_ROOT / "gemmini" / "isa")
 EXTENSION_NAME = "gemmini"
@@ -32,6 +35,7 @@ CXX_FLAGS = ("-std=c++20", "-fPIC", "-fwrapv", "-D_GLIBCXX_USE_CXX11_ABI=0", "-W
 
 DONE_RE = re.compile(r"^IVIT-DONE status=(-?\d+)\s*$", re.MULTILINE)
 TRAP_RE = re.compile(r"IVIT-TRAP mcause=(0x[0-9a-f]+) mepc=(0x[0-9a-f]+) mtval=(0x[0-9a-f]+)")
+TRAP_WHY_RE = re.compile(r"^IVIT-TRAP-WHY (.*)$", re.MULTILINE)
 GEMMINI_ERROR_RE = re.compile(r"^gemmini: error: (.*)$", re.MULTILINE)
 COUNTER_RE = re.compile(r"^IVIT-COUNTERS cycles=(\d+) instret=(\d+)\s*$", re.MULTILINE)
 MCAUSE_NAMES = {
@@ -71,18 +75,42 @@ def _include_dirs(params_dir: Path | None) -> list[Path]:
 def _extension_inputs(params_dir: Path | None = None) -> list[Path]:
     """Every file whose content determines the extension build (for each header name, the copy
     the compiler finds first)."""
-    files = sorted(EXTENSION_DIR.glob("*.cc")) + sorted(EXTENSION_DIR.glob("*.h"))
+    files = sorted(require_repo_dir(EXTENSION_DIR).glob("*.cc")) + sorted(EXTENSION_DIR.glob("*.h"))
     for header in ("gemmini_params.h", "gemmini_commands.h"):
         found = [d / header for d in _include_dirs(params_dir) if (d / header).is_file()]
         files += found[:1]
     return files
 
 
+@functools.cache
+def spike_version(binary: Path) -> str:
+    """The first line of `spike --help` (version and the git hashes it was built from)."""
+    try:
+        proc = subprocess.run([str(binary), "--help"], capture_output=True, text=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise UserError(f"cannot run {binary} ({err}): reinstall spike") from None
+    first = next((ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()),
+                 "")
+    if "Spike" not in first:
+        raise UserError(f"{binary} --help does not name a Spike version ({first[:80]!r}): "
+                        "reinstall spike")
+    return first
+
+
 def _extension_key(cxx: str, params_dir: Path | None = None) -> str:
+    """Hash of what the built library depends on: our sources and headers, the flags, and the
+    installed Spike (its version line and the content of its headers, not its path: another
+    Spike gets another library, a moved venv reuses it)."""
     digest = hashlib.sha256()
     for path in _extension_inputs(params_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(" ".join((cxx, *CXX_FLAGS, str(spike_data_dir()))).encode())
+    data = spike_data_dir()
+    digest.update(spike_version(data / "bin" / "spike").encode() + b"\0")
+    include = data / "include"
+    for header in sorted(p for p in include.rglob("*") if p.is_file()):
+        digest.update(str(header.relative_to(include)).encode() + b"\0" + header.read_bytes())
+    digest.update(" ".join((cxx, *CXX_FLAGS)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -91,8 +119,11 @@ def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None 
 
     `params_dir` holds a generated `gemmini_params.h` (another DIM or memory size); None uses
     the committed default in gemmini/include. The file name carries a hash of all sources, the
-    params header, flags and the Spike headers' location, so an edit anywhere (or another
-    configuration) rebuilds and an unchanged tree reuses the library.
+    params header, flags and the installed Spike's version and headers, so an edit anywhere
+    (or another configuration, or another Spike) rebuilds and an unchanged tree reuses the
+    library. Objects are compiled in a private temporary folder and the library is renamed
+    into place, so builds sharing `out_dir` (`make demo` and `make paper`) never see a
+    half-written file.
     """
     if params_dir is not None and not (Path(params_dir) / "gemmini_params.h").is_file():
         raise UserError(f"{params_dir}/gemmini_params.h does not exist: run write_gemmini_params")
@@ -102,27 +133,26 @@ def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None 
     if lib.is_file():
         return lib
     include = spike_data_dir() / "include"
-    obj_dir = out_dir / f"obj-{key}"
-    obj_dir.mkdir(exist_ok=True)
-    objects = []
-    for source in sorted(EXTENSION_DIR.glob("*.cc")):
-        obj = obj_dir / (source.stem + ".o")
-        opt = "-O3" if source.name in O3_SOURCES else "-O2"
-        cmd = [
-            cxx,
-            *CXX_FLAGS,
-            opt,
-            *[f"-I{d}" for d in _include_dirs(params_dir)],
-            f"-I{include}",
-            "-c",
-            str(source),
-            "-o",
-            str(obj),
-        ]
-        _run_compiler(cmd, source.name)
-        objects.append(str(obj))
-    with atomic_path(lib) as tmp:
-        _run_compiler([cxx, "-shared", "-o", str(tmp), *objects], lib.name)
+    with tempfile.TemporaryDirectory(prefix=f".obj-{key}-", dir=out_dir) as obj_dir:
+        objects = []
+        for source in sorted(EXTENSION_DIR.glob("*.cc")):
+            obj = Path(obj_dir) / (source.stem + ".o")
+            opt = "-O3" if source.name in O3_SOURCES else "-O2"
+            cmd = [
+                cxx,
+                *CXX_FLAGS,
+                opt,
+                *[f"-I{d}" for d in _include_dirs(params_dir)],
+                f"-I{include}",
+                "-c",
+                str(source),
+                "-o",
+                str(obj),
+            ]
+            _run_compiler(cmd, source.name)
+            objects.append(str(obj))
+        with atomic_path(lib) as tmp:
+            _run_compiler([cxx, "-shared", "-o", str(tmp), *objects], lib.name)
     return lib
 
 
@@ -149,8 +179,11 @@ class SpikeRun:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def spike_command(elf: Path, extension: Path | None, isa: str = "rv64gc") -> list[str]:
-    cmd = [str(spike_binary()), f"--isa={isa}"]
+def spike_command(elf: Path, extension: Path | None, isa: str = "rv64gc",
+                  memory_mb: int = DEFAULT_MEMORY_MB) -> list[str]:
+    """Spike with `memory_mb` MiB at 0x80000000: the memory the ELF was linked for
+    (config firmware.memory_mb feeds both)."""
+    cmd = [str(spike_binary()), f"--isa={isa}", f"-m{int(memory_mb)}"]
     if extension is not None:
         cmd += [f"--extlib={extension}", f"--extension={EXTENSION_NAME}"]
     return [*cmd, str(elf)]
@@ -162,6 +195,7 @@ def run_spike(
     extension: Path | None,
     timeout_s: float,
     stats_json: Path | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> SpikeRun:
     """Run `elf` on Spike (with the Gemmini extension if given); raise UserError unless it ended
     with the done marker and exit code 0. `stats_json` receives the extension's statistics."""
@@ -176,7 +210,7 @@ def run_spike(
     start = time.monotonic()
     try:
         proc = subprocess.run(
-            spike_command(elf, extension),
+            spike_command(elf, extension, memory_mb=memory_mb),
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -204,7 +238,9 @@ def check_run(
     if trap:
         mcause, mepc, mtval = (int(g, 16) for g in trap.groups())
         cause = MCAUSE_NAMES.get(mcause, f"mcause {mcause:#x}")
-        detail = f"; {model_error.group(1)}" if model_error else ""
+        why = TRAP_WHY_RE.search(stdout)
+        detail = f": {why.group(1).strip()}" if why else ""
+        detail += f"; {model_error.group(1)}" if model_error else ""
         raise UserError(
             f"{elf.name} trapped on Spike: {cause} at pc {mepc:#x} (mtval {mtval:#x}){detail}"
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.evaluate.logits import save_logits
+from ivit_gemmini.firmware.toolchain import DEFAULT_MEMORY_MB
 from ivit_gemmini.io import atomic_path, atomic_write_text
 from ivit_gemmini.simulate import spike
 from ivit_gemmini.simulate.prediction_log import PredictionLog, parse_prediction_log
@@ -37,14 +38,15 @@ def write_run_log(path: Path, stdout: str, stderr: str, header: str) -> None:
 
 
 def run_spike_logged(elf: Path, extension: Path | None, timeout_s: float,
-                     log_path: Path) -> tuple[spike.SpikeRun, dict[str, Any]]:
+                     log_path: Path, memory_mb: int = DEFAULT_MEMORY_MB,
+                     ) -> tuple[spike.SpikeRun, dict[str, Any]]:
     """Run `elf` on Spike; always keep the log at `log_path`; raise UserError on any failure.
 
     Returns the checked run and the Gemmini extension's statistics (empty without one).
     """
     if not Path(elf).is_file():
         raise UserError(f"ELF {elf} does not exist: run build_firmware_elf first")
-    cmd = spike.spike_command(Path(elf), extension)
+    cmd = spike.spike_command(Path(elf), extension, memory_mb=memory_mb)
     with tempfile.TemporaryDirectory(prefix="ivit-spike-") as tmp:
         stats_path = Path(tmp) / "gemmini_stats.json"
         env = dict(os.environ, GEMMINI_STATS=str(stats_path))
@@ -81,9 +83,11 @@ def run_spike_image(
     logits_path: Path,
     stats_path: Path,
     num_classes: int | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> PredictionLog:
     """The whole `run_spike` rule: log, statistics JSON, then logits."""
-    run, gemmini_stats = run_spike_logged(Path(elf), extension, timeout_s, Path(log_path))
+    run, gemmini_stats = run_spike_logged(Path(elf), extension, timeout_s, Path(log_path),
+                                          memory_mb)
     block = parse_prediction_log(run.stdout, source=f"spike log {log_path}",
                                  num_classes=num_classes)
     stats = {
@@ -99,12 +103,14 @@ def run_spike_image(
 
 
 def run_spike_stage(elf: str, extension: str, manifest: str, *, timeout_s: float,
-                    log_path: str, logits_path: str, stats_path: str) -> None:
+                    log_path: str, logits_path: str, stats_path: str,
+                    memory_mb: int = DEFAULT_MEMORY_MB) -> None:
     """The `run_spike` rule: sizes from the manifest, then `run_spike_image`."""
     arch = json.loads(Path(manifest).read_text(encoding="utf-8"))["arch"]
     block = run_spike_image(Path(elf), Path(extension), timeout_s=float(timeout_s),
                             log_path=Path(log_path), logits_path=Path(logits_path),
-                            stats_path=Path(stats_path), num_classes=int(arch["num_classes"]))
+                            stats_path=Path(stats_path), num_classes=int(arch["num_classes"]),
+                            memory_mb=int(memory_mb))
     total = block.counters["total"]
     print(f"spike {Path(elf).name}: top-5 {block.top}, {total.instret} instructions",
           file=sys.stderr)

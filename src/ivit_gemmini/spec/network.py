@@ -12,6 +12,7 @@ import torch
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.model.params import IntegerParams
 from ivit_gemmini.spec import ops
+from ivit_gemmini.spec.fold import FoldedRequant, fold_layernorm_requant
 
 Tensor = torch.Tensor
 
@@ -22,6 +23,7 @@ class _Arrays:
     def __init__(self, params: IntegerParams):
         self._params = params
         self._cache: dict[str, Tensor] = {}
+        self._folds: dict[str, FoldedRequant] = {}
 
     def __getitem__(self, name: str) -> Tensor:
         if name not in self._cache:
@@ -33,6 +35,14 @@ class _Arrays:
 
     def scalar(self, name: str) -> int:
         return int(self[name][0])
+
+    def layernorm_rq(self, x: Tensor, norm: str, prefix: str) -> Tensor:
+        """requant_8(LN(x, norm.bias), prefix), through the int64 fold of the pair."""
+        key = f"{norm}.fold"
+        if key not in self._folds:
+            self._folds[key] = fold_layernorm_requant(
+                np.asarray(self._params[f"{norm}.bias"]), *self._params.rq(prefix))
+        return ops.layernorm_requant8(x, self._folds[key])
 
 
 def patch_tokens(image: Tensor, patch: int) -> Tensor:
@@ -70,10 +80,10 @@ def mlp(h: Tensor, p: str, w: _Arrays) -> Tensor:
 def block(x: Tensor, i: int, w: _Arrays, num_heads: int, softmax_bits: int) -> Tensor:
     """One transformer block on the int16 residual stream."""
     p = f"blocks.{i}"
-    a = ops.requant_bits(ops.layernorm(x, w[f"{p}.norm1.bias"]), *w.rq(f"{p}.attn_in.rq"), 8)
+    a = w.layernorm_rq(x, f"{p}.norm1", f"{p}.attn_in.rq")
     x2 = ops.residual_add(attention(a, p, w, num_heads, softmax_bits), w.rq(f"{p}.res1.rq_branch"),
                           x, w.rq(f"{p}.res1.rq_skip"))
-    h = ops.requant_bits(ops.layernorm(x2, w[f"{p}.norm2.bias"]), *w.rq(f"{p}.mlp_in.rq"), 8)
+    h = w.layernorm_rq(x2, f"{p}.norm2", f"{p}.mlp_in.rq")
     return ops.residual_add(mlp(h, p, w), w.rq(f"{p}.res2.rq_branch"),
                             x2, w.rq(f"{p}.res2.rq_skip"))
 
@@ -89,7 +99,7 @@ def embed(image: Tensor, w: _Arrays, patch: int) -> Tensor:
 
 def head(x: Tensor, w: _Arrays) -> Tensor:
     """Final LayerNorm on the class token, the classifier, logits at one scale (int64)."""
-    c = ops.requant_bits(ops.layernorm(x[0], w["norm.bias"]), *w.rq("head_in.rq"), 8)
+    c = w.layernorm_rq(x[0], "norm", "head_in.rq")
     acc = ops.linear(c, w["head.weight"], w["head.bias"])
     return ops.requant(acc, *w.rq("logits.rq"))
 

@@ -16,6 +16,7 @@ from ivit_gemmini.spec.constants import (
     NEWTON_STEPS,
     SOFTMAX_N,
 )
+from ivit_gemmini.spec.fold import FoldedRequant
 
 Tensor = torch.Tensor
 
@@ -26,7 +27,8 @@ def clamp_bits(x: Tensor, bits: int) -> Tensor:
 
 
 def shift_round_half_even(t: Tensor, e: Tensor) -> Tensor:
-    """rhe(t / 2^e) for int64 `t` and shifts `e >= 0` (broadcast); exact for |t| < 2^62."""
+    """rhe(t / 2^e) for int64 `t` and shifts `0 <= e <= 62` (broadcast); exact while
+    |t| + 2^(e-1) < 2^63."""
     e = e.to(torch.int64)
     floor = torch.bitwise_right_shift(t, e)
     half = torch.bitwise_right_shift(torch.ones_like(e) << e, 1)  # 2^(e-1), 0 when e == 0
@@ -66,7 +68,25 @@ def floor_div_round_half_even(a: Tensor, b: int) -> Tensor:
 
 
 def layernorm(x: Tensor, bias: Tensor) -> Tensor:
-    """I-LayerNorm over the last axis of an int16 tensor; returns int64 (< 2^31 in magnitude)."""
+    """I-LayerNorm over the last axis of an int16 tensor, plus the int64 bias; returns int64."""
+    return normalize(x) + bias.to(torch.int64)
+
+
+def layernorm_requant8(x: Tensor, folded: FoldedRequant) -> Tensor:
+    """requant_8(I-LayerNorm(x)) per channel, from the folded int64 form (spec/fold.py):
+    clamp_8(q + rhe((u * m + r) / 2^e)); |u * m + r| < 2^62 + 2^61 keeps it in int64."""
+    return requant8_folded(normalize(x), folded)
+
+
+def requant8_folded(u: Tensor, folded: FoldedRequant) -> Tensor:
+    """clamp_8(q + rhe((u * m + r) / 2^e)) per channel (last axis) for |u| <= 2^30."""
+    q, m, r, e = (torch.from_numpy(a.astype("int64")) for a in
+                  (folded.q, folded.m, folded.r, folded.e))
+    return clamp_bits(q + shift_round_half_even(u.to(torch.int64) * m + r, e), 8)
+
+
+def normalize(x: Tensor) -> Tensor:
+    """u = (y * f) >> 1 of I-LayerNorm over the last axis of int16 `x` (|u| <= 2^30), as int64."""
     x = x.to(torch.int64)
     channels = x.shape[-1]
     mean = floor_div_round_half_even(x.sum(dim=-1, keepdim=True), channels)
@@ -76,7 +96,7 @@ def layernorm(x: Tensor, bias: Tensor) -> Tensor:
     for _ in range(NEWTON_STEPS):
         k = torch.div(k + torch.div(var, k, rounding_mode="floor"), 2, rounding_mode="floor")
     factor = torch.div(torch.full_like(k, INT31_MAX), k, rounding_mode="floor")
-    return torch.bitwise_right_shift(y * factor, 1) + bias.to(torch.int64)
+    return torch.bitwise_right_shift(y * factor, 1)
 
 
 def shift_exp(x: Tensor, x0: int, n: int) -> Tensor:

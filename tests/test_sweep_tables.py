@@ -146,3 +146,11 @@ def test_a_missing_image_file_is_one_line(tmp_path: Path) -> None:
     files["spike_logits"][1].unlink()
     with pytest.raises(UserError, match=r"sb\.npy is missing"):
         point_row(model="m", config="c", section=SECTION, labels=["x"], **files)
+
+
+def test_points_files_of_the_runs_or_this_run() -> None:
+    from ivit_gemmini.sweep.targets import points_files
+
+    assert points_files({"sweep": {"runs": []}}) == ["results/sweep/points.csv"]
+    assert points_files({"sweep": {"runs": ["deit-tiny", "b"]}}) == [
+        "deit-tiny/results/sweep/points.csv", "b/results/sweep/points.csv"]

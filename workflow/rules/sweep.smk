@@ -4,6 +4,9 @@
 # ivit_gemmini.sweep.
 
 
+from ivit_gemmini.sweep import targets as sweep_targets
+
+
 localrules:
     sweep,
     sweep_points,
@@ -13,21 +16,6 @@ localrules:
 # Per-image Spike outputs of a build, as path patterns ({config}, {image}).
 SWEEP_STATS = "results/sweep/stats/{config}/{image}.json"
 SWEEP_LOGITS = "results/sweep/logits/{config}/{image}.npy"
-
-
-def get_sweep_builds():
-    """Build name -> its gemmini section and the configuration names asking for it."""
-    return {
-        n: {"section": b.section, "labels": list(b.labels)} for n, b in BUILDS.items()
-    }
-
-
-def get_sweep_points():
-    """The points tables the sweep joins: those of config sweep.runs, or this run's."""
-    runs = config["sweep"]["runs"]
-    if not runs:
-        return ["results/sweep/points.csv"]
-    return [str(Path(run) / "results/sweep/points.csv") for run in runs]
 
 
 rule run_spike_config:
@@ -71,7 +59,7 @@ rule sweep_points:
     conda:
         "../../envs/evaluate.yaml"
     params:
-        builds=get_sweep_builds(),
+        builds=sweep_targets.builds_param(BUILDS),
         images=list(IMAGES),
         # Path patterns (in a dict: Snakemake leaves their {config} and {image} alone).
         patterns={
@@ -86,7 +74,7 @@ rule sweep_points:
 
 rule aggregate_sweep:
     input:
-        points=get_sweep_points(),
+        points=sweep_targets.points_files(config),
     output:
         csv=report(
             "results/sweep/sweep.csv",

@@ -154,3 +154,19 @@ def test_points_files_of_the_runs_or_this_run() -> None:
     assert points_files({"sweep": {"runs": []}}) == ["results/sweep/points.csv"]
     assert points_files({"sweep": {"runs": ["deit-tiny", "b"]}}) == [
         "deit-tiny/results/sweep/points.csv", "b/results/sweep/points.csv"]
+
+
+def test_core_cycles_from_a_profile_by_hand(tmp_path: Path) -> None:
+    pytest.importorskip("ivit_gemmini.simulate.core_cycles")  # the core-cycle model's module
+    files = two_images(tmp_path, second_spike=[4, 5, 6])
+    for path in files["stats"]:  # one kernel "k" of 800 instructions, the rest outside kernels
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["steps"] = [{"name": "k", "kind": "core", "instret": 800, "cycles": 800}]
+        path.write_text(json.dumps(data), encoding="utf-8")
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps({"kernel_cpi": {"k": 2.0}, "glue_cpi": 1.5}), encoding="utf-8")
+    row = point_row(model="m", config="c", section=SECTION, labels=["x"], profile=profile,
+                    **files)
+    # image a: 800 * 2 + (1000 - 800) * 1.5 = 1900; image b: 1600 + 2200 * 1.5 = 4900
+    assert row["core_cycles"] == (1900 + 4900) / 2
+    assert row["total_cycles"] == 3400 + 500  # + the mean modelled Gemmini cycles

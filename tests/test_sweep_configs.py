@@ -152,3 +152,8 @@ def test_header_tile_equals_the_headers_own_tiler(tmp_path: Path) -> None:
         assert len(want) == len(shapes)
         wrong = [(m, g, w) for m, g, w in zip(shapes, got, want, strict=True) if g != w]
         assert not wrong, (hw, wrong[:3])
+
+
+def test_without_gemmini_configs_an_error_names_gemmini_only() -> None:
+    with pytest.raises(UserError, match=r"^config gemmini: max_bytes 64"):
+        expand_builds({"gemmini": {**DEFAULT, "dim": 32}, "gemmini_configs": {}})

@@ -51,14 +51,14 @@ def expand_builds(config: Mapping[str, Any]) -> dict[str, Build]:
 
     Raises UserError (one line naming the entry) for an entry the hardware model refuses."""
     base = {k: config["gemmini"][k] for k in WORKFLOW_KEYS if k in config["gemmini"]}
-    named = config.get("gemmini_configs") or {"default": {}}
+    named = config.get("gemmini_configs") or {}
     builds: dict[str, Build] = {}
-    for label, overlay in named.items():
+    for label, overlay in (named or {"default": {}}).items():
         section = {**base, **(overlay or {})}
         try:
             hw = config_from_workflow(section)
-        except UserError as err:
-            raise UserError(f"gemmini_configs.{label}: {err}") from None
+        except UserError as err:  # the message names `gemmini`; say which entry overlaid it
+            raise UserError(f"gemmini_configs.{label}: {err}" if named else str(err)) from None
         section = {k: getattr(hw, k) for k in WORKFLOW_KEYS}
         name = build_name(section)
         old = builds.get(name)

@@ -16,8 +16,13 @@ DEB_PACKAGES := python3 python3-venv g++ \
 setup:
 	@VENV=$(VENV) scripts/setup.sh $(DEB_PACKAGES)
 
+# The runner (src/ivit_gemmini/runner.py) runs Snakemake with quiet output, ends a failed run
+# with one line per failed job, names a missing config file in one line, and clears the lock a
+# killed run left behind.
+RUN := $(BIN)/python -m ivit_gemmini.runner
+
 demo: setup
-	$(BIN)/snakemake --cores all --configfile $(CONFIG)
+	$(RUN) --cores all --configfile $(CONFIG)
 	@cat results/tables/predictions.md results/tables/agreement.md
 
 # pytest exits 5 when it collects no tests; make treats that as a failure, as it should.
@@ -30,7 +35,7 @@ lint: setup
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
 
 dry-run: setup
-	$(BIN)/snakemake --dry-run --cores all --configfile $(CONFIG)
+	$(RUN) --dry-run --cores all --configfile $(CONFIG)
 
 # The paper's tables and figures (config/paper.yaml: QAT on scikit-learn's digits, its test set
 # on every backend) in $(PAPER_DIR)/results/paper/, bundled into $(PAPER_DIR)/results/report.html.
@@ -38,7 +43,7 @@ dry-run: setup
 # other's model and both stay cached.
 PAPER_CONFIG ?= config/paper.yaml
 PAPER_DIR ?= runs/paper
-PAPER_SMK = $(BIN)/snakemake paper --cores all --directory $(PAPER_DIR) \
+PAPER_SMK = $(RUN) paper --cores all --directory $(PAPER_DIR) \
 	--snakefile $(abspath Snakefile) --configfile $(abspath $(PAPER_CONFIG))
 paper: setup
 	$(PAPER_SMK)
@@ -64,7 +69,7 @@ sweep: setup
 	@cat $(SWEEP_DIR)/results/sweep/sweep.md
 
 report: setup
-	$(BIN)/snakemake --cores all --configfile $(CONFIG) --report results/report.html
+	$(RUN) --cores all --configfile $(CONFIG) --report results/report.html
 
 clean:
 	rm -rf results logs .snakemake

@@ -97,3 +97,66 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
     assert config["spike"]["timeout_s"] == 77
     assert config["checkpoint"] == "demo"
     validate_config(config, load_schema(REPO / "workflow/schemas/config.schema.yaml"))
+
+
+def _fake_workflow(seen: dict[str, list[str]]):  # TEST DOUBLE of Snakemake, any targets
+    def run(cmd: list[str], log: Path) -> None:
+        seen["cmd"] = cmd
+        work = Path(cmd[cmd.index("--directory") + 1])
+        for n, target in enumerate(cmd[cmd.index("--") + 1:]):
+            (work / target).parent.mkdir(parents=True, exist_ok=True)
+            logits = np.zeros(1000, dtype=np.int64)
+            logits[n] = 5  # image n predicts class n
+            np.save(work / target, logits)
+        (work / "results/model").mkdir(parents=True, exist_ok=True)
+        (work / "results/model/manifest.json").write_text(json.dumps({"arch": {
+            "num_classes": 1000}}))
+    return run
+
+
+def test_a_folder_classifies_every_image_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--image <folder>` said the folder does not exist; it now classifies each image."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("b dog.jpg", "a_cat.png"):
+        (folder / name).write_bytes(b"x")
+    (folder / "notes.txt").write_text("not an image")
+    seen: dict[str, list[str]] = {}
+    monkeypatch.setattr(cli_infer, "run_workflow", _fake_workflow(seen))
+    assert cli_infer.main(["--image", str(folder), "--output-dir", str(tmp_path / "o")]) == 0
+    cmd = seen["cmd"]
+    assert cmd[cmd.index("--") + 1:] == ["results/logits/spike/a_cat.npy",
+                                         "results/logits/spike/b_dog.npy"]
+    config = yaml.safe_load(Path(cmd[cmd.index("--configfile") + 1]).read_text())
+    assert config["images"] == [str(folder.resolve())]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "a_cat.png:" and printed[2] == "  1. Class 0: tench, Tinca tinca"
+    assert printed[8] == "b dog.jpg:" and printed[10].startswith("  1. Class 1: goldfish")
+
+
+def test_a_folder_without_images_is_one_line(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert cli_infer.main(["--image", str(tmp_path / "empty"), "--output-dir",
+                           str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --image {tmp_path / 'empty'} is a folder without images (.jpg, "
+                   ".png, ...): give an image file or a folder of images"]
+
+
+def test_the_lock_of_a_killed_run_is_cleared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A killed ivit-infer leaves Snakemake's lock in --output-dir; the next run clears it
+    (no Snakemake process works in that folder) instead of failing with the lock error."""
+    img = tmp_path / "cat.png"
+    img.write_bytes(b"x")
+    locks = tmp_path / "o" / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text(str(tmp_path / "o" / "results/inputs/cat.bin"))
+    monkeypatch.setattr(cli_infer, "run_workflow", _fake_workflow({}))
+    assert cli_infer.main(["--image", str(img), "--output-dir", str(tmp_path / "o")]) == 0
+    assert not locks.exists()
+    assert "removed the lock a killed run left" in capsys.readouterr().err

@@ -65,6 +65,7 @@ def test_find_images_folder_list_and_errors(tmp_path):
     _png(folder / "b.png")
     _png(folder / "a.PNG")
     (folder / "notes.txt").write_text("skip me")
+    (folder / "._b.png").write_bytes(b"\x00\x05\x16\x07")  # macOS metadata, not an image
     assert list(images.find_images(str(folder))) == ["a", "b"]
     assert list(images.find_images(["imgs/b.png"], base_dir=tmp_path)) == ["b"]
     with pytest.raises(UserError, match="image not found"):
@@ -126,3 +127,89 @@ def test_input_file_roundtrip_and_size_check(tmp_path):
     np.testing.assert_array_equal(images.read_input(tmp_path / "x.bin", 3, 8), arr)
     with pytest.raises(UserError, match="expected 3072"):
         images.read_input(tmp_path / "x.bin", 3, 32)
+
+
+# --- bit depths and EXIF orientation (issue 10, items 4 and 8) ---------------------------------
+
+def _mode(path: Path) -> str:
+    with Image.open(path) as img:
+        return img.mode
+
+
+def _gradient16() -> np.ndarray:
+    """A 16-bit ramp whose 8-bit view is known: v16 = v8 * 257 (+ a sub-step offset)."""
+    v8 = np.arange(256, dtype=np.uint16).reshape(16, 16)
+    return v8 * 257 + (v8 % 3) * 50  # < 128 above the exact value: still rounds to v8
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16bit_grayscale_is_scaled_not_clipped(tmp_path, suffix):
+    # Pillow's convert("RGB") clips I;16 to 255: the whole picture came out white.
+    path = tmp_path / f"g16{suffix}"
+    Image.fromarray(_gradient16()).save(path)
+    assert _mode(path).startswith("I;16")
+    got = np.asarray(images.load_image(path))
+    want = np.arange(256, dtype=np.uint8).reshape(16, 16)  # independent: v16 // 257
+    assert got.shape == (16, 16, 3)
+    for c in range(3):
+        np.testing.assert_array_equal(got[..., c], want)
+
+
+def test_16bit_big_endian_tiff_is_scaled(tmp_path):
+    import tifffile
+
+    path = tmp_path / "be.tif"
+    tifffile.imwrite(path, _gradient16().astype(">u2"))
+    assert _mode(path) == "I;16B"
+    got = np.asarray(images.load_image(path))[..., 0]
+    np.testing.assert_array_equal(got, np.arange(256, dtype=np.uint8).reshape(16, 16))
+
+
+def test_float_image_in_unit_range_is_scaled(tmp_path):
+    path = tmp_path / "f.tif"
+    values = np.arange(256, dtype=np.float32).reshape(16, 16) / 255
+    Image.fromarray(values).save(path)
+    assert _mode(path) == "F"
+    got = np.asarray(images.load_image(path))[..., 1]
+    np.testing.assert_array_equal(got, np.arange(256, dtype=np.uint8).reshape(16, 16))
+
+
+@pytest.mark.parametrize("kind", ["float_out_of_range", "int32"])
+def test_images_without_a_brightness_range_are_refused(tmp_path, kind):
+    path = tmp_path / f"{kind}.tif"
+    if kind == "int32":
+        Image.fromarray((np.arange(64, dtype=np.int32) * 100000).reshape(8, 8)).save(path)
+    else:
+        Image.fromarray(np.linspace(-1, 3, 64, dtype=np.float32).reshape(8, 8)).save(path)
+    with pytest.raises(UserError, match="brightness range") as err:
+        images.load_image(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def _exif_rotated(path: Path, orientation: int) -> np.ndarray:
+    """A 3x2 picture with distinct pixels saved with an EXIF Orientation tag; returns it."""
+    pixels = (np.arange(3 * 2 * 3, dtype=np.uint8).reshape(2, 3, 3) * 14)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+    return pixels
+
+
+def test_exif_orientation_is_followed_by_default(tmp_path):
+    path = tmp_path / "phone.png"
+    stored = _exif_rotated(path, 6)  # 6: the stored picture must be turned 90 degrees clockwise
+    upright = np.asarray(images.load_image(path))
+    np.testing.assert_array_equal(upright, np.rot90(stored, k=-1))
+    raw = np.asarray(images.load_image(path, exif_orientation=False))
+    np.testing.assert_array_equal(raw, stored)
+
+
+def test_exif_orientation_config_key_reaches_quantize_image(tmp_path):
+    """The workflow passes config 'exif_orientation' to the stage (schema default: true)."""
+    from ivit_gemmini.config import load_schema
+
+    repo = Path(__file__).resolve().parents[1]
+    schema = load_schema(repo / "workflow/schemas/config.schema.yaml")
+    assert schema["properties"]["exif_orientation"]["default"] is True
+    rules = (repo / "workflow/rules").glob("*.smk")
+    assert any('exif_orientation=config["exif_orientation"]' in p.read_text() for p in rules)

@@ -172,6 +172,49 @@ def test_pickled_python_objects(tmp_path: Path, toy_state: dict) -> None:
     assert "torch.save(model.state_dict(), path)" in message
 
 
+class _RunsShell:
+    """Pickles as a call to os.system: loading it without weights_only would run `touch`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+class _RunsEval:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (eval, (f"open({str(self.marker)!r}, 'w')",))
+
+
+@pytest.mark.parametrize("form", ["zip", "legacy", "raw_protocol_0", "raw_protocol_4", "eval"])
+def test_code_carrying_pickle_is_diagnosed_and_never_runs(tmp_path: Path, toy_state: dict,
+                                                          form: str) -> None:
+    """Every shape of torch's weights_only refusal ("Unsupported global", "GLOBAL posix.system
+    whose module posix is blocked", "Unsupported operand 149") reads as "needs code to load"."""
+    import pickle
+
+    marker = tmp_path / "the_pickle_ran"
+    path = tmp_path / "evil.pth"
+    payload = {"model": toy_state, "hook": (_RunsEval if form == "eval" else _RunsShell)(marker)}
+    if form in ("zip", "eval"):
+        torch.save(payload, path)
+    elif form == "legacy":
+        torch.save(payload, path, _use_new_zipfile_serialization=False)
+    else:
+        path.write_bytes(pickle.dumps(payload["hook"], protocol=int(form[-1])))
+    message = _error(path)
+    assert not marker.exists()
+    assert "need code to load" in message and "\n" not in message
+    assert ("eval" if form == "eval" else "system") in message  # names what it would call
+    assert "torch.save(model.state_dict(), path)" in message
+
+
 def test_float_timm_deit_is_not_an_ivit_checkpoint(tmp_path: Path) -> None:
     timm_like = {k: v.detach() for k, v in VisionTransformer(TOY).named_parameters()}
     message = _error(_save(timm_like, tmp_path / "deit.pth"))

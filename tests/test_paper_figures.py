@@ -47,6 +47,6 @@ def test_accuracy_bars_and_heatmap(tmp_path):
     agree = tmp_path / "agreement.csv"
     agree.write_text("backend_a,backend_b,image,images,top1_agreement,top5_overlap,"
                      "logits_identical,max_abs_logit_diff\n"
-                     "torch-int,spike,all,4,1.0,1.0,4,0\ntorch-int,spike,x,1,1.0,1.0,1,0\n")
+                     "torch-int,spike,(all),4,1.0,1.0,4,0\ntorch-int,spike,x,1,1.0,1.0,1,0\n")
     figures.agreement_heatmap(agree, ["torch-int", "spike"], tmp_path / "heat.png")
     assert _image(tmp_path / "heat.png").shape[0] > 100

@@ -76,6 +76,19 @@ def test_verification_status():
     assert "3 (differs)" in md and "1/3 images" in md
 
 
+def test_verification_names_each_images_source():
+    base = _onehot(3)
+    logits = {"torch-int": {"a": base}, "spike": {"a": base}}
+    rows = verification.verify(logits, ["torch-int", "spike"], ["a"], {"a": 3},
+                               {"a": "n01440764/x y.JPEG"})
+    names = [str(i) for i in range(10)]
+    table = list(csv.DictReader(verification.verification_csv(rows, ["torch-int", "spike"],
+                                                              names).splitlines()))
+    assert [r["source"] for r in table] == ["n01440764/x y.JPEG"] * 2
+    md = verification.verification_markdown(rows, ["torch-int", "spike"], names)
+    assert "| image | source | label |" in md and "| a | `n01440764/x y.JPEG` | 3 |" in md
+
+
 def test_spike_stats_and_estimate():
     stats = {"wall_s": 2.5, "kernels": {"total": {"instret": 1000}, "gemmini": {"instret": 300},
                                         "core": {"instret": 600}},

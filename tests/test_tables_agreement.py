@@ -29,13 +29,13 @@ def _row(rows, a, b, image):
 def test_pair_statistics():
     rows = agreement.compare(L, ["torch-int", "torch-fakequant", "spike"], ["x", "y"])
     assert len(rows) == 3 * 3  # 3 pairs x (summary + 2 images)
-    s = _row(rows, "torch-int", "torch-fakequant", "all")
+    s = _row(rows, "torch-int", "torch-fakequant", agreement.ALL_IMAGES)
     assert (s.images, s.top1_agreement, s.top5_overlap, s.logits_identical,
             s.max_abs_logit_diff) == (2, 0.5, 0.9, 1, 5)
     assert not s.must_match and not s.mismatch
     x = _row(rows, "torch-int", "torch-fakequant", "x")
     assert (x.top1_agreement, x.top5_overlap, x.logits_identical) == (0.0, 0.8, 0)
-    sp = _row(rows, "torch-int", "spike", "all")
+    sp = _row(rows, "torch-int", "spike", agreement.ALL_IMAGES)
     # y: spike's last logit is 10 vs 7 -> same top-5 set and top-1 (class 6), not identical
     assert (sp.top1_agreement, sp.top5_overlap, sp.logits_identical, sp.max_abs_logit_diff) == (
         1.0, 1.0, 1, 3)
@@ -56,14 +56,14 @@ def test_warn_writes_tables(tmp_path):
                               on_mismatch="warn", demo=True, csv_out=tmp_path / "a.csv",
                               md_out=tmp_path / "a.md", logit_scale=0.5)
     rows = list(csv.DictReader((tmp_path / "a.csv").read_text().splitlines()))
-    assert rows[0] == {"backend_a": "torch-int", "backend_b": "torch-fakequant", "image": "all",
+    assert rows[0] == {"backend_a": "torch-int", "backend_b": "torch-fakequant", "image": "(all)",
                        "images": "2", "top1_agreement": "0.5000", "top5_overlap": "0.9000",
                        "logits_identical": "1", "max_abs_logit_diff": "5"}
     md = (tmp_path / "a.md").read_text()
     assert "Exact backends disagree: torch-int vs spike" in md
     assert "random weights" in md
     assert "78.6% top-1 and 93.4% top-5" in md  # the seed's figures, for comparison
-    assert "| torch-int | torch-fakequant | all | 50.0% | 90.0% | 1/2 | 5 (2.5) |" in md
+    assert "| torch-int | torch-fakequant | (all) | 50.0% | 90.0% | 1/2 | 5 (2.5) |" in md
 
 
 def test_compute_agreement_from_files(tmp_path):
@@ -84,3 +84,28 @@ def test_single_backend_has_nothing_to_compare(tmp_path):
                               csv_out=tmp_path / "a.csv", md_out=tmp_path / "a.md")
     assert "nothing to compare" in (tmp_path / "a.md").read_text()
     assert (tmp_path / "a.csv").read_text().count("\n") == 1
+
+
+def test_an_image_named_all_keeps_its_row_and_the_heat_map_reads_the_summary(tmp_path):
+    """Issue 14 item 10: an image `all` (all.jpg) collided with the summary row: its own row
+    vanished from the per-image table and the heat map read it as the summary (0%)."""
+    from ivit_gemmini.model.images import find_images
+    from ivit_gemmini.paper.figures import agreement_matrix
+
+    for name in ("all.jpg", "b.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    ids = list(find_images(str(tmp_path)))
+    assert ids == ["all", "b"]
+    same = np.arange(6, dtype=np.int64)
+    logits = {"torch-int": {"all": same, "b": same},
+              "spike": {"all": same + np.eye(6, dtype=np.int64)[0], "b": same}}  # `all` differs
+    agreement.write_agreement(logits, ["torch-int", "spike"], ids, on_mismatch="warn",
+                              demo=False, csv_out=tmp_path / "a.csv", md_out=tmp_path / "a.md")
+    rows = list(csv.DictReader((tmp_path / "a.csv").read_text().splitlines()))
+    assert [r["image"] for r in rows] == [agreement.ALL_IMAGES, "all", "b"]
+    assert [r["logits_identical"] for r in rows] == ["1", "0", "1"]
+    md = (tmp_path / "a.md").read_text()
+    per_image = md.split("## Per image")[1]
+    assert "| torch-int | spike | all | " in per_image
+    same_share, top1 = agreement_matrix(tmp_path / "a.csv", ["torch-int", "spike"])
+    assert same_share[0, 1] == 0.5 and top1[0, 1] == 1.0  # 1 of 2 images identical

@@ -17,9 +17,11 @@ def test_predictions_csv_and_markdown(tmp_path):
               "spike": {"cat": np.array([0, 0, 0, 0, 0, 0, 1], np.int64)}}
     names = [f"n{i}" for i in range(7)]
     write_predictions(logits, ["torch-int", "spike"], ["cat"], names, 0.25, demo=True,
-                      checkpoint="demo", csv_out=tmp_path / "p.csv", md_out=tmp_path / "p.md")
+                      checkpoint="demo", csv_out=tmp_path / "p.csv", md_out=tmp_path / "p.md",
+                      sources={"cat": "photos/my cat.jpg"})
     rows = list(csv.DictReader((tmp_path / "p.csv").read_text().splitlines()))
     assert len(rows) == 10
+    assert {r["source"] for r in rows} == {"photos/my cat.jpg"}  # the image's file, every row
     first = [(r["rank"], r["class_index"], r["class_name"], r["logit_int"], r["logit_float"])
              for r in rows[:5]]
     assert first == [("1", "1", "n1", "10", "2.5"), ("2", "3", "n3", "10", "2.5"),
@@ -28,7 +30,7 @@ def test_predictions_csv_and_markdown(tmp_path):
     assert [r["class_index"] for r in rows[5:]] == ["6", "0", "1", "2", "3"]
     md = (tmp_path / "p.md").read_text()
     assert "mean nothing" in md
-    assert "## cat (torch-int)" in md and "Top-5 Predictions:" in md
+    assert "## cat (torch-int): `photos/my cat.jpg`" in md and "Top-5 Predictions:" in md
     assert "  1. Class 1: n1  (logit 10 = 2.5000)" in md
 
 

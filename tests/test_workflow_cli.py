@@ -41,6 +41,8 @@ def test_bug_keeps_traceback_in_log(tmp_path):
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("internal error in stage: KeyError")
     assert "Traceback" in (tmp_path / "s.log").read_text()
+    # The log ends with the same line, so the runner's failure summary finds it there.
+    assert (tmp_path / "s.log").read_text().splitlines()[-1] == lines[0]
 
 
 def test_success_returns_value_and_restores_stderr(tmp_path):

@@ -27,5 +27,5 @@ def test_demo_end_to_end(tmp_path):
     info = ImageNetInfo()
     assert all(r["class_name"] == info.index_to_description(int(r["class_index"])) for r in rows)
     agreement = list(csv.DictReader((res / "tables" / "agreement.csv").read_text().splitlines()))
-    assert agreement[0]["image"] == "all" and agreement[0]["images"] == "4"
+    assert agreement[0]["image"] == "(all)" and agreement[0]["images"] == "4"
     assert leftovers(tmp_path) == []

@@ -89,13 +89,17 @@ def test_prediction_table_follows_logits(toy_run):
                 logits[order[0]] * manifest["logit_scale"], rel=1e-5)
     md = (res / "tables" / "predictions.md").read_text()
     assert md.count("Top-5 Predictions:") == 4 and "mean nothing" not in md
+    # Each row names the image's file (issue 15 item 7), relative to the working folder.
+    assert {r["image"]: r["source"] for r in rows} == {"my_cat": "photos/my cat.jpg",
+                                                       "my_cat_2": "photos/sub/my cat.png"}
+    assert "## my_cat_2 (torch-int): `photos/sub/my cat.png`" in md
 
 
 def test_agreement_table(toy_run):
     res = toy_run.workdir / "results"
     rows = list(csv.DictReader((res / "tables" / "agreement.csv").read_text().splitlines()))
     assert [(r["backend_a"], r["backend_b"], r["image"]) for r in rows] == [
-        ("torch-int", "torch-fakequant", "all"), ("torch-int", "torch-fakequant", "my_cat"),
+        ("torch-int", "torch-fakequant", "(all)"), ("torch-int", "torch-fakequant", "my_cat"),
         ("torch-int", "torch-fakequant", "my_cat_2")]
     a = np.load(res / "logits" / "torch-int" / "my_cat.npy")
     b = np.load(res / "logits" / "torch-fakequant" / "my_cat.npy")

@@ -61,6 +61,7 @@ def run_stage(log: str | os.PathLike[str] | None, func: Callable[..., Any], *arg
             traceback.print_exc()
             line = f"internal error in {name}: {type(err).__name__}: {err}".replace("\n", " ")
             line += f" (traceback in {log_path})"
+            print(line, file=sys.stderr)  # the log ends with the line too (runner's summary)
         _say(terminal, line)
     sys.exit(1)
 

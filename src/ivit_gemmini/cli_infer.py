@@ -1,5 +1,5 @@
-"""`ivit-infer`: top-5 of one image on a simulated Gemmini, for users of the seed's
-`run_inference_spike.py`.
+"""`ivit-infer`: top-5 of one image (or of each image of a folder) on a simulated Gemmini, for
+users of the seed's `run_inference_spike.py`.
 
 It does not run anything itself: it writes a small config into the output folder and asks the
 project's Snakemake workflow for that image's logits on the chosen simulator, so every stage
@@ -27,14 +27,16 @@ DEFAULT_TIMEOUT_S = 1800.0
 LOG_NAME = "ivit-infer.log"
 
 DESCRIPTION = """\
-Classify one image with the I-ViT integer model on a simulated Gemmini accelerator and print its
-top-5 classes. Runs the project's Snakemake workflow (checkpoint -> integer params -> Gemmini C
-model library -> RISC-V ELF -> simulator) in --output-dir, so repeated runs reuse every stage
-that has not changed: a new image costs one link and one simulation."""
+Classify one image (or every image of a folder) with the I-ViT integer model on a simulated
+Gemmini accelerator and print its top-5 classes. Runs the project's Snakemake workflow
+(checkpoint -> integer params -> Gemmini C model library -> RISC-V ELF -> simulator) in
+--output-dir, so repeated runs reuse every stage that has not changed: a new image costs one
+link and one simulation."""
 
 EPILOG = """\
 example:
   ivit-infer --image cat.jpg --checkpoint checkpoints/checkpoint.pth.tar
+  ivit-infer --image photos/      # every image in the folder, one top-5 block each
 output files (under --output-dir):
   results/logits/<simulator>/<image>.npy   int64 logits at the manifest's logit scale
   results/logs/<simulator>/<image>.log     the simulator's full log
@@ -49,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--image", required=True, type=Path,
-        help="the image to classify (JPEG, PNG, ...); it is resized and centre-cropped as DeiT "
-             "expects, then quantized to int8 on the host",
+        help="the image to classify (JPEG, PNG, ...), or a folder: every image in it is "
+             "classified (one top-5 block each, sub-folders not searched); each is resized and "
+             "centre-cropped as DeiT expects, then quantized to int8 on the host",
     )
     parser.add_argument(
         "--checkpoint", default="demo",
@@ -90,9 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def image_id(image: Path) -> str:
     """The workflow's id for `image` (its sanitised file stem)."""
+    return next(iter(image_ids(image)))
+
+
+def image_ids(image: Path) -> dict[str, Path]:
+    """{workflow id: file} of `--image`: the file, or every image of the folder (the same
+    discovery and ids as config 'images' given a folder)."""
     from ivit_gemmini.model.images import find_images
 
-    return next(iter(find_images([str(image)])))
+    try:
+        return find_images([str(image)])
+    except UserError:
+        if image.is_dir():
+            raise UserError(f"--image {image} is a folder without images (.jpg, .png, ...): "
+                            "give an image file or a folder of images") from None
+        raise
 
 
 def write_config(args: argparse.Namespace, out_dir: Path) -> Path:
@@ -117,8 +132,9 @@ def write_config(args: argparse.Namespace, out_dir: Path) -> Path:
 
 
 def check_args(args: argparse.Namespace) -> None:
-    if not args.image.is_file():
-        raise UserError(f"--image {args.image} does not exist: give an image file")
+    if not args.image.exists():
+        raise UserError(f"--image {args.image} does not exist: give an image file or a folder "
+                        "of images")
     if args.checkpoint != "demo" and not Path(args.checkpoint).is_file():
         raise UserError(f"--checkpoint {args.checkpoint} does not exist: give a checkpoint file "
                         "or 'demo'")
@@ -131,11 +147,12 @@ def check_args(args: argparse.Namespace) -> None:
         raise UserError(f"--cores {args.cores} must be at least 1")
 
 
-def snakemake_command(config: Path, out_dir: Path, target: str, cores: int) -> list[str]:
+def snakemake_command(config: Path, out_dir: Path, targets: str | list[str],
+                      cores: int) -> list[str]:
     return [
         sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"),
-        "--directory", str(out_dir), "--configfile", str(config), "--cores", str(cores),
-        target,
+        "--directory", str(out_dir), "--cores", str(cores), "--configfile", str(config), "--",
+        *([targets] if isinstance(targets, str) else targets),
     ]
 
 
@@ -161,7 +178,7 @@ def format_top5(logits: list[int], names: list[str], k: int = 5) -> str:
 
 
 def infer(args: argparse.Namespace) -> str:
-    """Run the workflow for the image and return the text to print."""
+    """Run the workflow for the image (or the folder's images) and return the text to print."""
     import numpy as np
 
     from ivit_gemmini.evaluate.class_names import resolve_class_names
@@ -169,24 +186,34 @@ def infer(args: argparse.Namespace) -> str:
     check_args(args)
     out_dir = args.output_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    image = image_id(args.image)
+    images = image_ids(args.image)
     config = write_config(args, out_dir)
-    target = f"results/logits/{args.simulator}/{image}.npy"
-    print(f"ivit-infer: running the workflow for {image} on {args.simulator} in {out_dir} "
+    targets = [f"results/logits/{args.simulator}/{image}.npy" for image in images]
+    what = next(iter(images)) if len(images) == 1 else f"{len(images)} images"
+    print(f"ivit-infer: running the workflow for {what} on {args.simulator} in {out_dir} "
           f"(log: {out_dir / LOG_NAME})", file=sys.stderr)
-    run_workflow(snakemake_command(config, out_dir, target, args.cores), out_dir / LOG_NAME)
+    from ivit_gemmini.runner import clear_stale_lock
 
-    logits = np.load(out_dir / target, allow_pickle=False).tolist()
+    hint = f"{Path(sys.executable).parent / 'snakemake'} --unlock --directory {out_dir}"
+    if clear_stale_lock(out_dir, hint):  # an earlier ivit-infer that was killed
+        print(f"ivit-infer: removed the lock a killed run left in {out_dir}", file=sys.stderr)
+    run_workflow(snakemake_command(config, out_dir, targets, args.cores), out_dir / LOG_NAME)
+
     manifest = json.loads((out_dir / "results/model/manifest.json").read_text(encoding="utf-8"))
     names = resolve_class_names(args.class_names, int(manifest["arch"]["num_classes"]))
-    text = format_top5(logits, names)
-    stats_path = out_dir / f"results/stats/{args.simulator}/{image}.json"
-    if stats_path.is_file():
-        stats = json.loads(stats_path.read_text(encoding="utf-8"))
-        total = stats.get("kernels", {}).get("total", {})
-        if "instret" in total:
-            text += (f"\n({args.simulator}: {total['instret']:,} instructions retired, "
-                     f"{stats.get('wall_s', 0.0):.2f} s simulation wall time)")
+    blocks = []
+    for (image, source), target in zip(images.items(), targets, strict=True):
+        logits = np.load(out_dir / target, allow_pickle=False).tolist()
+        text = format_top5(logits, names)
+        stats_path = out_dir / f"results/stats/{args.simulator}/{image}.json"
+        if stats_path.is_file():
+            stats = json.loads(stats_path.read_text(encoding="utf-8"))
+            total = stats.get("kernels", {}).get("total", {})
+            if "instret" in total:
+                text += (f"\n({args.simulator}: {total['instret']:,} instructions retired, "
+                         f"{stats.get('wall_s', 0.0):.2f} s simulation wall time)")
+        blocks.append(text if len(images) == 1 else f"{source.name}:\n{text}")
+    text = "\n\n".join(blocks)
     if args.checkpoint == "demo":
         text += "\n(demo checkpoint: random weights, the classes mean nothing)"
     return text

@@ -15,7 +15,12 @@ from ivit_gemmini.errors import UserError
 from ivit_gemmini.firmware.elf import firmware_dependencies, library_dependencies
 from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
 from ivit_gemmini.model.architecture import DEMO_CHECKPOINTS
-from ivit_gemmini.paper.dataset import dataset_images
+from ivit_gemmini.model.checkpoint_peek import checkpoint_num_classes
+from ivit_gemmini.paper.dataset import (
+    check_folder_labels,
+    dataset_images,
+    image_sources,
+)
 from ivit_gemmini.sweep.configs import expand_builds
 
 # Backends whose logits some rule can produce; each stage registers the ones it implements.
@@ -90,6 +95,15 @@ def get_checkpoint():
     return config["checkpoint"]
 
 
+def get_num_classes():
+    """The checkpoint's class count when it can be known at start-up (None otherwise)."""
+    if is_demo_checkpoint():
+        return 1000
+    if is_digits_checkpoint():
+        return 10
+    return checkpoint_num_classes(config["checkpoint"])
+
+
 def get_image_source(wildcards):
     return IMAGES[wildcards.image]
 
@@ -143,8 +157,14 @@ try:
         and not Path(config["checkpoint"]).is_file()
     ):
         raise UserError(
-            f"checkpoint not found: {config['checkpoint']} (fix config 'checkpoint' or use 'demo')"
+            f"checkpoint not found: {config['checkpoint']} (looked for "
+            f"{Path(config['checkpoint']).resolve()}; fix config 'checkpoint' or use 'demo')"
         )
+    # Each image's file as the tables name it (a relative path where possible).
+    IMAGE_SOURCES = image_sources(IMAGES, config["dataset"])
+    # A folder data set's labels are checked now, not after every backend ran on every image.
+    if config["dataset"]["source"] == "folder":
+        check_folder_labels(config["dataset"], IMAGES, get_num_classes())
     # The Gemmini builds of this run: `gemmini_configs` (deduplicated by value) or `gemmini`.
     BUILDS = expand_builds(config)
 except UserError as err:

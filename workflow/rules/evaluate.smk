@@ -25,6 +25,7 @@ rule tabulate_predictions:
         class_names=config["class_names"],
         demo=is_demo_checkpoint(),
         checkpoint=config["checkpoint"],
+        sources=IMAGE_SOURCES,
     script:
         "../scripts/tabulate_predictions.py"
 

@@ -69,6 +69,8 @@ rule quantize_image:
         "results/benchmarks/quantize_image/{image}.tsv"
     conda:
         "../../envs/model.yaml"
+    params:
+        exif_orientation=config["exif_orientation"],
     script:
         "../scripts/quantize_image.py"
 

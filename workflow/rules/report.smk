@@ -140,6 +140,8 @@ if config["dataset"]["source"] == "digits":
 rule write_labels:
     input:
         manifest="results/model/manifest.json",
+        # An edited labels file rewrites labels.csv (and the tables that read it).
+        labels=[config["dataset"]["labels"]] if config["dataset"]["labels"] else [],
     output:
         "results/paper/labels.csv",
     log:
@@ -205,6 +207,9 @@ rule tabulate_verification:
         backends=config["backends"],
         images=paper_targets.verify_images(config, IMAGES),
         class_names=config["class_names"],
+        sources={
+            i: IMAGE_SOURCES[i] for i in paper_targets.verify_images(config, IMAGES)
+        },
     script:
         "../scripts/paper_tabulate_verification.py"
 

@@ -7,4 +7,4 @@ p = snakemake.params
 run_stage(snakemake.log[0], tabulate_predictions, list(snakemake.input.logits),
           snakemake.input.npz, snakemake.input.manifest, p.backends, p.images, p.class_names,
           demo=p.demo, checkpoint=p.checkpoint, csv_out=snakemake.output.csv,
-          md_out=snakemake.output.md)
+          md_out=snakemake.output.md, sources=p.sources)

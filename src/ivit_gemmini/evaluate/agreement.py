@@ -23,7 +23,9 @@ from ivit_gemmini.evaluate.topk import topk
 from ivit_gemmini.io import atomic_write_text
 
 EXACT_BACKENDS = frozenset({"torch-int", "tvm-cpu", "spike", "verilator"})
-ALL_IMAGES = "all"
+# The summary row's "image": parentheses never occur in an image id (ids are [A-Za-z0-9_]+,
+# images.ID_PATTERN), so no image, not even one named `all`, can be taken for it.
+ALL_IMAGES = "(all)"
 COLUMNS = ("backend_a", "backend_b", "image", "images", "top1_agreement", "top5_overlap",
            "logits_identical", "max_abs_logit_diff")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,8 @@ import numpy as np
 from ivit_gemmini.evaluate.topk import topk
 from ivit_gemmini.io import atomic_write_text
 
-COLUMNS = ("image", "backend", "rank", "class_index", "class_name", "logit_int", "logit_float")
+COLUMNS = ("image", "source", "backend", "rank", "class_index", "class_name", "logit_int",
+           "logit_float")
 DEMO_WARNING = (
     "**Demo checkpoint:** seeded random weights (calibrated on the demo images), not a trained "
     "model. Its predictions mean nothing; only the agreement between backends does."
@@ -25,6 +26,7 @@ class Prediction:
     """One row of predictions.csv."""
 
     image: str
+    source: str  # the image's file (relative path), so a row can be traced back to it
     backend: str
     rank: int
     class_index: int
@@ -35,16 +37,17 @@ class Prediction:
 
 def top5_rows(logits: dict[str, dict[str, np.ndarray]], backends: Sequence[str],
               images: Sequence[str], class_names: Sequence[str], logit_scale: float,
-              k: int = 5) -> list[Prediction]:
+              k: int = 5, sources: Mapping[str, str] | None = None) -> list[Prediction]:
     """Rows ordered by image, then backend (config order), then rank."""
     rows = []
     for image in images:
+        source = (sources or {}).get(image, "")
         for backend in backends:
             vec = logits[backend][image]
             for rank, cls in enumerate(topk(vec, k), start=1):
                 value = int(vec[cls])
-                rows.append(Prediction(image, backend, rank, cls, class_names[cls], value,
-                                       value * logit_scale))
+                rows.append(Prediction(image, source, backend, rank, cls, class_names[cls],
+                                       value, value * logit_scale))
     return rows
 
 
@@ -53,8 +56,8 @@ def predictions_csv(rows: Sequence[Prediction]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow((r.image, r.backend, r.rank, r.class_index, r.class_name, r.logit_int,
-                         f"{r.logit_float:.6g}"))
+        writer.writerow((r.image, r.source, r.backend, r.rank, r.class_index, r.class_name,
+                         r.logit_int, f"{r.logit_float:.6g}"))
     return buf.getvalue()
 
 
@@ -71,7 +74,8 @@ def predictions_markdown(rows: Sequence[Prediction], *, demo: bool, checkpoint: 
             if current is not None:
                 lines += ["```", ""]
             current = (r.image, r.backend)
-            lines += [f"## {r.image} ({r.backend})", "", "```text", "Top-5 Predictions:"]
+            source = f": `{r.source}`" if r.source else ""
+            lines += [f"## {r.image} ({r.backend}){source}", "", "```text", "Top-5 Predictions:"]
         lines.append(f"  {r.rank}. Class {r.class_index}: {r.class_name}  "
                      f"(logit {r.logit_int} = {r.logit_float:.4f})")
     if current is not None:
@@ -81,9 +85,9 @@ def predictions_markdown(rows: Sequence[Prediction], *, demo: bool, checkpoint: 
 
 def write_predictions(logits: dict[str, dict[str, np.ndarray]], backends: Sequence[str],
                       images: Sequence[str], class_names: Sequence[str], logit_scale: float, *,
-                      demo: bool, checkpoint: str, csv_out: str | Path, md_out: str | Path
-                      ) -> list[Prediction]:
-    rows = top5_rows(logits, backends, images, class_names, logit_scale)
+                      demo: bool, checkpoint: str, csv_out: str | Path, md_out: str | Path,
+                      sources: Mapping[str, str] | None = None) -> list[Prediction]:
+    rows = top5_rows(logits, backends, images, class_names, logit_scale, sources=sources)
     atomic_write_text(csv_out, predictions_csv(rows))
     atomic_write_text(md_out, predictions_markdown(rows, demo=demo, checkpoint=checkpoint))
     return rows
@@ -92,7 +96,8 @@ def write_predictions(logits: dict[str, dict[str, np.ndarray]], backends: Sequen
 def tabulate_predictions(logit_paths: Sequence[str | Path], params_npz: str | Path,
                          manifest: str | Path, backends: Sequence[str], images: Sequence[str],
                          class_names: str | Sequence[str] | None, *, demo: bool,
-                         checkpoint: str, csv_out: str | Path, md_out: str | Path) -> None:
+                         checkpoint: str, csv_out: str | Path, md_out: str | Path,
+                         sources: Mapping[str, str] | None = None) -> None:
     """The `tabulate_predictions` stage: logit files -> predictions.csv + predictions.md."""
     from ivit_gemmini.evaluate.class_names import resolve_class_names
     from ivit_gemmini.evaluate.logits import load_logit_set
@@ -103,4 +108,4 @@ def tabulate_predictions(logit_paths: Sequence[str | Path], params_npz: str | Pa
     logits = load_logit_set(list(logit_paths), num_classes)
     names = resolve_class_names(class_names, num_classes)
     write_predictions(logits, backends, images, names, params.logit_scale, demo=demo,
-                      checkpoint=checkpoint, csv_out=csv_out, md_out=md_out)
+                      checkpoint=checkpoint, csv_out=csv_out, md_out=md_out, sources=sources)

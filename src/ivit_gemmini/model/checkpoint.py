@@ -9,8 +9,10 @@ architecture from tensor shapes, checks every tensor the integer graph needs, an
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import pickle
+import pickletools
 import re
 import warnings
 import zipfile
@@ -75,11 +77,15 @@ def _torch_load(path: Path) -> Any:
             # e.g. "Detected pickle protocol 4": the error below says it better.
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
-        if found:
+    except pickle.UnpicklingError:
+        # torch words its weights_only refusals in several ways ("Unsupported global: GLOBAL
+        # x", "unsupported GLOBAL posix.system whose module posix is blocked", "Unsupported
+        # operand 149", ...): rather than match each, list the file's imports without running it.
+        code = _pickled_code(path)
+        if code:
             raise UserError(
-                f"checkpoint {path} contains pickled Python objects ({found.group(1)}) that "
+                f"checkpoint {path} contains pickled Python objects "
+                f"({', '.join(code[:MAX_LISTED])}) that need code to load, which "
                 "torch.load(weights_only=True) will not execute; re-save it as a plain "
                 f"state_dict with {RESAVE}") from None
         raise UserError(_unreadable(path, "not a PyTorch file")) from None
@@ -87,6 +93,54 @@ def _torch_load(path: Path) -> Any:
             IndexError, TypeError, UnicodeDecodeError) as e:
         reason = str(e).split(".")[0] or type(e).__name__
         raise UserError(_unreadable(path, reason)) from None
+
+
+# What a plain state_dict pickle imports: torch's tensor rebuilders and storage types, and
+# OrderedDict. Anything else is code the file asks to run (or a class to instantiate).
+_PLAIN_GLOBALS = re.compile(r"^(torch\._utils\._rebuild_\w+|torch\.\w*Storage|"
+                            r"collections\.OrderedDict|torch\.(float|int|uint|bfloat)\w*)$")
+
+
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+
+
+def _pickled_code(path: Path) -> list[str]:
+    """Globals (module.name) that the pickle(s) in `path` import, other than those of a plain
+    state_dict; read statically with pickletools, nothing is executed."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                streams = [zf.read(n) for n in zf.namelist() if n.endswith(".pkl")]
+        else:
+            streams = [path.read_bytes()]
+    except (OSError, zipfile.BadZipFile, RuntimeError):
+        return []
+    found: list[str] = []
+    for data in streams:
+        buf = io.BytesIO(data)
+        for _ in range(8):  # the legacy format is several pickles back to back
+            if buf.tell() >= len(data):
+                break
+            found += _globals_of_one_pickle(buf)
+    # A text file parses as a protocol-0 pickle too: keep only names that are Python names.
+    return [g for g in dict.fromkeys(found)
+            if _DOTTED.match(g) and not _PLAIN_GLOBALS.match(g)]
+
+
+def _globals_of_one_pickle(buf: io.BytesIO) -> list[str]:
+    names: list[str] = []
+    strings: list[str] = []  # STACK_GLOBAL takes module and name from the two last strings
+    try:
+        for op, arg, _ in pickletools.genops(buf):
+            if op.name in ("GLOBAL", "INST") and str(arg).count(" ") == 1:  # "module name"
+                names.append(str(arg).replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                names.append(f"{strings[-2]}.{strings[-1]}")
+            elif isinstance(arg, str):
+                strings.append(arg)
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError, KeyError):
+        buf.seek(0, io.SEEK_END)  # not (or no longer) a pickle: stop reading this stream
+    return names
 
 
 def _unreadable(path: Path, reason: str) -> str:

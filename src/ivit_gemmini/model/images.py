@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_path
@@ -66,8 +66,9 @@ def find_images(spec: str | Sequence[str], base_dir: Path = Path(".")) -> dict[s
         path = Path(entry).expanduser()
         path = path if path.is_absolute() else base_dir / path
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            # Hidden files are skipped: macOS leaves `._name.jpg` metadata beside copied files.
+            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(
+                ".") and p.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
                 raise UserError(f"image folder {path} holds no .jpg/.png/... files: add images "
                                 "or point config 'images' elsewhere")
@@ -79,21 +80,54 @@ def find_images(spec: str | Sequence[str], base_dir: Path = Path(".")) -> dict[s
     return assign_ids(paths)
 
 
-def load_image(path: str | Path) -> Image.Image:
-    """Open and fully decode an image as RGB; one-line UserError if it is missing or broken."""
+def load_image(path: str | Path, *, exif_orientation: bool = True) -> Image.Image:
+    """Open and fully decode an image as 8-bit RGB, as a viewer shows it; one-line UserError if
+    it is missing, broken or has no defined brightness range.
+
+    `exif_orientation` turns the picture upright as its EXIF Orientation tag says (what a person
+    sees); False keeps the stored pixel order, as torchvision's ImageFolder loader does.
+    """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"image not found: {path} (fix config 'images')")
     try:
         with Image.open(path) as img:
             img.load()  # decode now: a truncated file fails here, not later
-            return img.convert("RGB")
+            if exif_orientation:
+                img = ImageOps.exif_transpose(img)
+            return _to_rgb8(img, path)
     except UnidentifiedImageError:
         raise UserError(f"not an image file: {path} (use JPEG or PNG)") from None
     except Image.DecompressionBombError:
         raise UserError(f"image {path} has too many pixels to be a photograph: shrink it") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise UserError(f"image {path} is truncated or corrupt ({err}): replace the file") from None
+
+
+def _to_rgb8(img: Image.Image, path: Path) -> Image.Image:
+    """8-bit RGB. Pillow's convert("RGB") clips 16/32-bit and float pixels to 0..255 (a
+    16-bit photograph turns white), so those are scaled here as image viewers do: 16-bit by
+    255/65535, float by 255 when it lies in [0, 1] (the float image convention); 32-bit
+    integers have no standard range and are refused."""
+    if img.mode.startswith("I;16"):
+        # Pillow's 16-bit modes are unsigned whatever the byte order.
+        raw = np.asarray(img).astype(np.float64)
+        return Image.fromarray(np.rint(raw * (255 / 65535)).astype(np.uint8), "L").convert("RGB")
+    if img.mode == "F":
+        raw = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(raw).all() or raw.min() < 0.0 or raw.max() > 1.0:
+            raise UserError(f"image {path} is a floating-point picture with values outside "
+                            "[0, 1] (no standard brightness range): save it as an 8- or 16-bit "
+                            "image")
+        return Image.fromarray(np.rint(raw * 255).astype(np.uint8), "L").convert("RGB")
+    if img.mode == "I":
+        raise UserError(f"image {path} has 32-bit integer pixels (no standard brightness range, "
+                        "a viewer would guess one): save it as an 8- or 16-bit image")
+    try:
+        return img.convert("RGB")
+    except ValueError:  # e.g. LAB or HSV: Pillow has no conversion to RGB
+        raise UserError(f"image {path} is in Pillow mode {img.mode}, which cannot be turned "
+                        "into RGB: save it as an RGB or grayscale JPEG/PNG") from None
 
 
 def preprocess(img: Image.Image, image_size: int) -> torch.Tensor:
@@ -158,7 +192,7 @@ def read_input(path: str | Path, in_chans: int, image_size: int) -> np.ndarray:
 
 
 def quantize_image(image_path: str | Path, params_npz: str | Path, manifest: str | Path,
-                   out: str | Path) -> None:
+                   out: str | Path, exif_orientation: bool = True) -> None:
     """The `quantize_image` stage: image file -> preprocessed -> int8 at the input scale."""
     from ivit_gemmini.model.fakequant import quantize_input
     from ivit_gemmini.model.params import load_params
@@ -167,6 +201,7 @@ def quantize_image(image_path: str | Path, params_npz: str | Path, manifest: str
     arch = params.arch
     if arch.in_chans != 3:
         raise UserError(f"the checkpoint expects {arch.in_chans} input channels; images are RGB")
-    x = preprocess(load_image(image_path), arch.image_size)
+    x = preprocess(load_image(image_path, exif_orientation=exif_orientation),
+                   arch.image_size)
     q = np.asarray(quantize_input(x, params.input_scale))
     write_input(out, q.astype(np.int8, copy=False).reshape(3, arch.image_size, arch.image_size))

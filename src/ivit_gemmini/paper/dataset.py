@@ -5,16 +5,19 @@ runs them through the same rules):
 - `digits`: the test split of scikit-learn's digits (`paper/digits.py`); its int8 inputs are
   written by `prepare_digits_inputs`, the model is the QAT checkpoint trained by the workflow.
 - `folder`: your images in ImageNet's validation layout, one sub-folder per class named by its
-  synset (`n01440764`) or its class index (`0`..`999`); or a flat folder plus a labels file
-  with one `<file name> <label>` per line (label: index or synset; space, tab or comma).
-  These go through the ordinary `quantize_image` (DeiT preprocessing).
+  synset (`n01440764`) or its class index (`0`..`999`), images at any depth inside it (as
+  torchvision's ImageFolder); or a folder plus a labels file with one `<file name> <label>`
+  per line (label: index or synset; file name with or without extension; space, tab or comma).
+  Hidden files (macOS `._*`) are skipped. These go through the ordinary `quantize_image`.
 
 Image ids are computed without reading any image (Snakemake needs them at parse time); labels
-are read by the `write_labels` rule.
+are checked at start-up (against the checkpoint's class count when it can be read without
+torch, see model/checkpoint_peek.py) and written by the `write_labels` rule.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -30,6 +33,7 @@ DIGITS = "digits"
 FOLDER = "folder"
 DIGITS_SOURCE = "sklearn.datasets.load_digits"  # the "source file" of a digits image id
 SYNSET = re.compile(r"^n\d{8}$")
+IMAGENET_CLASSES = 1000
 
 
 def dataset_source(dataset: Mapping[str, Any] | None) -> str | None:
@@ -55,17 +59,56 @@ def dataset_images(dataset: Mapping[str, Any] | None) -> dict[str, str] | None:
     raise UserError(f"config 'dataset.source' is {source!r}: use 'digits', 'folder' or null")
 
 
+def image_sources(images: Mapping[str, str], dataset: Mapping[str, Any] | None,
+                  base: Path | None = None) -> dict[str, str]:
+    """{image id: its source} for the tables: the file relative to the data set's folder
+    (`n01440764/x.JPEG`), else relative to `base` (the working folder) when below it, else the
+    path as configured; digits images name scikit-learn's loader."""
+    base = (base or Path.cwd()).resolve()
+    source = dataset_source(dataset)
+    root = Path(str(dataset.get("folder"))).expanduser().resolve() if (
+        dataset is not None and source == FOLDER and dataset.get("folder")) else None
+    out = {}
+    for image, path in images.items():
+        if source == DIGITS or path == DIGITS_SOURCE:
+            out[image] = DIGITS_SOURCE
+            continue
+        full = Path(path).expanduser()
+        full = full if full.is_absolute() else base / full
+        for folder in (root, base):
+            if folder is not None and full.is_relative_to(folder):
+                out[image] = full.relative_to(folder).as_posix()
+                break
+        else:
+            out[image] = str(path)
+    return out
+
+
+def _is_image(path: Path) -> bool:
+    # Hidden files are skipped: macOS writes `._name.JPEG` metadata beside every copied file.
+    return (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+            and not path.name.startswith("."))
+
+
+def _missing(what: str, path: Path, key: str) -> UserError:
+    return UserError(f"{what} {path} does not exist (looked for {path.resolve()}; fix config "
+                     f"'{key}', relative paths are taken from where you run the command)")
+
+
 def folder_files(folder: str | None, labels: str | None) -> list[Path]:
-    """Every image below `folder` (one level of class folders, or flat with a labels file)."""
+    """Every image below `folder`: in class folders (at any depth inside a class folder, as
+    torchvision's ImageFolder), or anywhere below it with a labels file."""
     if not folder:
         raise UserError("config 'dataset.source' is 'folder' but 'dataset.folder' is not set: "
                         "give the folder of your validation images")
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise UserError(f"dataset folder {root} does not exist (fix config 'dataset.folder')")
-    pattern = "*" if labels else "*/*"
-    files = sorted(p for p in root.glob(pattern)
-                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        raise _missing("dataset folder", root, "dataset.folder")
+    found = root.rglob("*") if labels else (p for d in sorted(root.iterdir())
+                                            if d.is_dir() and not d.name.startswith(".")
+                                            for p in d.rglob("*"))
+    files = sorted(p for p in found if _is_image(p)
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
     if not files:
         layout = "files" if labels else "class folders (e.g. n01440764/*.JPEG)"
         raise UserError(f"dataset folder {root} holds no images in {layout}: check "
@@ -81,50 +124,125 @@ def subsample(files: Sequence[Path], count: int | None, seed: int) -> list[Path]
     return [f for i, f in enumerate(files) if i in picked]
 
 
+@functools.cache
+def synset_indices() -> dict[str, int]:
+    """ImageNet synset -> class index, built once (timm's ImageNetInfo cost ~0.1 s per label).
+    Read from timm's own list (what ImageNetInfo().label_names() returns) without importing
+    timm, which imports torch: Snakemake checks labels at start-up."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("timm is not installed: run `make setup`")
+    synsets = Path(spec.submodule_search_locations[0]) / "data" / "_info" / "imagenet_synsets.txt"
+    return {name: i for i, name in enumerate(synsets.read_text(encoding="utf-8").split())}
+
+
 def class_index(name: str, where: str) -> int:
     """A class given as an index (`282`) or an ImageNet synset (`n02123159`)."""
     if name.isdigit():
         return int(name)
-    if SYNSET.match(name):
-        from timm.data import ImageNetInfo
-
-        synsets = ImageNetInfo().label_names()
-        if name in synsets:
-            return synsets.index(name)
+    if SYNSET.match(name) and name in synset_indices():
+        return synset_indices()[name]
     raise UserError(f"{where}: class {name!r} is neither a class index nor an ImageNet synset")
 
 
+def _split_label_line(line: str) -> tuple[str, str]:
+    """(file, label) of `<file> <label>`: comma or tab separated (the label is the first word
+    after it, as in ImageNet's LOC_val_solution.csv `id,n01751748 x y w h ...`), else the
+    label is the last word, so file names may contain spaces."""
+    for sep in (",", "\t"):
+        if sep in line:
+            name, rest = line.split(sep, 1)
+            words = rest.replace(",", " ").split()
+            return name.strip(), words[0] if words else ""
+    parts = line.rsplit(None, 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (line, "")
+
+
 def read_labels_file(path: str | Path) -> dict[str, int]:
-    """{file name: class index} from `<file name> <label>` lines (blank and # lines skipped)."""
+    """{file name or stem: class index} from `<file name> <label>` lines (blank and # lines
+    skipped, a UTF-8 byte-order mark and a header line ignored). Conflicting lines for one
+    file are refused naming both."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"labels file {path} not found (fix config 'dataset.labels')")
+        raise _missing("labels file", path, "dataset.labels")
     out: dict[str, int] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = re.split(r"[\s,]+", line)
-        if len(parts) != 2:
+    first_line: dict[str, int] = {}
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    data = [(n, ln.strip()) for n, ln in enumerate(lines, start=1)
+            if ln.strip() and not ln.strip().startswith("#")]
+    for i, (n, line) in enumerate(data):
+        name, label = _split_label_line(line)
+        if not name or not label:
             raise UserError(f"{path} line {n}: expected '<file name> <label>', got {line!r}")
-        out[parts[0]] = class_index(parts[1], f"{path} line {n}")
+        if i == 0 and not label.isdigit() and not SYNSET.match(label):
+            continue  # a header such as `ImageId,PredictionString`
+        index = class_index(label, f"{path} line {n}")
+        if name in out and out[name] != index:
+            raise UserError(f"{path} lines {first_line[name]} and {n} give {name} two labels "
+                            f"({out[name]} and {index}): keep one")
+        out[name] = index
+        first_line.setdefault(name, n)
     return out
 
 
-def folder_labels(images: Mapping[str, str], labels: str | None) -> dict[str, int]:
-    """Labels of folder images: from the labels file, else from each image's class folder."""
+def _class_folder(path: Path, root: Path | None) -> str:
+    return path.relative_to(root).parts[0] if root is not None else path.parent.name
+
+
+def folder_labels(images: Mapping[str, str], labels: str | None,
+                  root: str | Path | None = None) -> dict[str, int]:
+    """Labels of folder images: from the labels file (by file name, else by stem), else from
+    each image's class folder (the first folder below `root`)."""
     table = read_labels_file(labels) if labels else None
+    top = Path(root).expanduser() if root else None
     out = {}
     for image, source in images.items():
         path = Path(source)
         if table is None:
-            out[image] = class_index(path.parent.name, f"image {path}")
-        elif path.name in table:
-            out[image] = table[path.name]
+            out[image] = class_index(_class_folder(path, top), f"image {path}")
+        elif path.name in table or path.stem in table:
+            out[image] = table.get(path.name, table.get(path.stem, 0))
         else:
             raise UserError(f"image {path.name} has no line in the labels file {labels}: add "
                             "one or remove the image")
     return out
+
+
+def uses_synsets(images: Mapping[str, str], labels: str | None,
+                 root: str | Path | None = None) -> bool:
+    """Whether the folder's classes are given as ImageNet synsets (so 1000 classes)."""
+    if labels:
+        lines = Path(labels).read_text(encoding="utf-8-sig").splitlines()
+        return any(SYNSET.match(_split_label_line(ln.strip())[1] or "") for ln in lines
+                   if ln.strip() and not ln.strip().startswith("#"))
+    top = Path(root).expanduser() if root else None
+    return any(SYNSET.match(_class_folder(Path(p), top)) for p in images.values())
+
+
+def check_folder_labels(dataset: Mapping[str, Any], images: Mapping[str, str],
+                        num_classes: int | None) -> dict[str, int]:
+    """The labels of a folder data set, checked at start-up against the checkpoint's class
+    count (None: not known yet, checked again by write_labels); one-line UserError."""
+    labels = folder_labels(images, dataset.get("labels"), dataset.get("folder"))
+    if num_classes is None:
+        return labels
+    if num_classes != IMAGENET_CLASSES and uses_synsets(images, dataset.get("labels"),
+                                                        dataset.get("folder")):
+        raise UserError(f"the data set's classes are ImageNet synsets (1000 classes) but the "
+                        f"checkpoint has {num_classes} classes: use a checkpoint trained on "
+                        "ImageNet, or label the images with the checkpoint's class indices")
+    _check_range(labels, num_classes)
+    return labels
+
+
+def _check_range(labels: Mapping[str, int], num_classes: int) -> None:
+    bad = {k: v for k, v in labels.items() if not 0 <= v < num_classes}
+    if bad:
+        image, label = next(iter(bad.items()))
+        raise UserError(f"{len(bad)} labels are outside the model's {num_classes} classes "
+                        f"(e.g. {image}: {label}): check the data set or the checkpoint")
 
 
 def digits_labels(images: Sequence[str]) -> dict[str, int]:
@@ -153,15 +271,11 @@ def write_labels(dataset: Mapping[str, Any], images: Mapping[str, str], out: str
     if source == DIGITS:
         labels = digits_labels(list(images))
     elif source == FOLDER:
-        labels = folder_labels(images, dataset.get("labels"))
+        labels = check_folder_labels(dataset, images, num_classes)
     else:
         raise UserError("write_labels needs config 'dataset.source' ('digits' or 'folder')")
     if num_classes is not None:
-        bad = {k: v for k, v in labels.items() if not 0 <= v < num_classes}
-        if bad:
-            image, label = next(iter(bad.items()))
-            raise UserError(f"{len(bad)} labels are outside the model's {num_classes} classes "
-                            f"(e.g. {image}: {label}): check the data set or the checkpoint")
+        _check_range(labels, num_classes)
     atomic_write_text(out, labels_csv(labels))
 
 

@@ -9,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ivit_gemmini.io import atomic_path
 
 KIND_COLORS = {"gemmini": "#1f77b4", "core": "#ff7f0e"}
@@ -56,15 +58,14 @@ def accuracy_bars(accuracy_csv: str | Path, out: str | Path) -> None:
     plt.close(fig)
 
 
-def agreement_heatmap(agreement_csv: str | Path, backends: Sequence[str], out: str | Path
-                      ) -> None:
-    """Per backend pair: share of images with identical logits (colour) and top-1 agreement
-    (text), from the evaluate stage's agreement.csv (its rows over all images)."""
-    plt = _pyplot()
-    import numpy as np
+def agreement_matrix(agreement_csv: str | Path, backends: Sequence[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(share of images with identical logits, top-1 agreement) per backend pair, from the
+    summary rows of the evaluate stage's agreement.csv."""
+    from ivit_gemmini.evaluate.agreement import ALL_IMAGES
 
     rows = [r for r in csv.DictReader(Path(agreement_csv).read_text(encoding="utf-8")
-                                      .splitlines()) if r["image"] == "all"]
+                                      .splitlines()) if r["image"] == ALL_IMAGES]
     n = len(backends)
     same = np.eye(n)
     top1 = np.eye(n)
@@ -75,6 +76,17 @@ def agreement_heatmap(agreement_csv: str | Path, backends: Sequence[str], out: s
             images = max(int(r["images"]), 1)
             same[i, j] = same[j, i] = int(r["logits_identical"]) / images
             top1[i, j] = top1[j, i] = float(r["top1_agreement"])
+    return same, top1
+
+
+def agreement_heatmap(agreement_csv: str | Path, backends: Sequence[str], out: str | Path
+                      ) -> None:
+    """Per backend pair: share of images with identical logits (colour) and top-1 agreement
+    (text), from the evaluate stage's agreement.csv (its rows over all images)."""
+    plt = _pyplot()
+
+    same, top1 = agreement_matrix(agreement_csv, backends)
+    n = len(backends)
     fig, ax = plt.subplots(figsize=(1.2 * n + 2.5, 1.0 * n + 1.5))
     im = ax.imshow(same, vmin=0.0, vmax=1.0, cmap="viridis")
     for i in range(n):

@@ -26,6 +26,7 @@ class Verified:
     top1: dict[str, int]  # backend -> predicted class
     identical: dict[str, bool]  # backend -> logits equal to the reference's
     status: str
+    source: str = ""  # the image's file (relative path)
 
     @property
     def correct(self) -> bool | None:
@@ -33,7 +34,8 @@ class Verified:
 
 
 def verify(logits: Mapping[str, Mapping[str, np.ndarray]], backends: Sequence[str],
-           images: Sequence[str], labels: Mapping[str, int] | None) -> list[Verified]:
+           images: Sequence[str], labels: Mapping[str, int] | None,
+           sources: Mapping[str, str] | None = None) -> list[Verified]:
     """Status per image: PASS when every exact backend equals the reference (the first exact
     backend configured, normally torch-int) and torch-fakequant has the same top-1; WARN when
     only torch-fakequant's top-1 differs; FAIL when an exact backend differs."""
@@ -48,7 +50,8 @@ def verify(logits: Mapping[str, Mapping[str, np.ndarray]], backends: Sequence[st
         status = PASS if exact_ok and len(set(top1.values())) == 1 else (
             WARN if exact_ok else FAIL)
         label = None if labels is None else labels.get(image)
-        rows.append(Verified(image, label, top1, identical, status))
+        rows.append(Verified(image, label, top1, identical, status,
+                             (sources or {}).get(image, "")))
     return rows
 
 
@@ -56,11 +59,11 @@ def verification_csv(rows: Sequence[Verified], backends: Sequence[str],
                      names: Sequence[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["image", "label", "backend", "class_index", "class_name", "identical_to_ref",
-                "status"])
+    w.writerow(["image", "source", "label", "backend", "class_index", "class_name",
+                "identical_to_ref", "status"])
     for r in rows:
         for b in backends:
-            w.writerow([r.image, "" if r.label is None else r.label, b, r.top1[b],
+            w.writerow([r.image, r.source, "" if r.label is None else r.label, b, r.top1[b],
                         names[r.top1[b]], int(r.identical[b]), r.status])
     return buf.getvalue()
 
@@ -68,7 +71,8 @@ def verification_csv(rows: Sequence[Verified], backends: Sequence[str],
 def verification_markdown(rows: Sequence[Verified], backends: Sequence[str],
                           names: Sequence[str]) -> str:
     has_labels = any(r.label is not None for r in rows)
-    head = ["image"] + (["label"] if has_labels else []) + [f"prediction ({b})" for b in backends]
+    head = ["image", "source"] + (["label"] if has_labels else [])
+    head += [f"prediction ({b})" for b in backends]
     head += (["correct"] if has_labels else []) + ["status"]
     exact = ", ".join(b for b in backends if b in EXACT_BACKENDS) or "none configured"
     lines = ["# Verification", "",
@@ -78,8 +82,9 @@ def verification_markdown(rows: Sequence[Verified], backends: Sequence[str],
              f"{FAIL} an exact backend differs.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r.image] + ([names[r.label] if r.label is not None else ""] if has_labels
-                             else [])
+        cells = [r.image, f"`{r.source}`".replace("|", "\\|") if r.source else ""]
+        if has_labels:
+            cells.append(names[r.label] if r.label is not None else "")
         for b in backends:
             mark = "" if r.identical[b] or b not in EXACT_BACKENDS else " (differs)"
             cells.append(f"{names[r.top1[b]]}{mark}")
@@ -96,7 +101,8 @@ def tabulate_verification(logit_paths: Sequence[str | Path], manifest: str | Pat
                           backends: Sequence[str], images: Sequence[str],
                           class_names: str | Sequence[str] | None,
                           labels_csv: str | Path | None, *, csv_out: str | Path,
-                          md_out: str | Path) -> list[Verified]:
+                          md_out: str | Path, sources: Mapping[str, str] | None = None
+                          ) -> list[Verified]:
     """The `tabulate_verification` rule."""
     import json
 
@@ -109,7 +115,7 @@ def tabulate_verification(logit_paths: Sequence[str | Path], manifest: str | Pat
     logits = load_logit_set(list(logit_paths), num_classes)
     labels = read_labels_csv(labels_csv) if labels_csv else None
     names = resolve_class_names(class_names, num_classes)
-    rows = verify(logits, backends, images, labels)
+    rows = verify(logits, backends, images, labels, sources)
     atomic_write_text(csv_out, verification_csv(rows, backends, names))
     atomic_write_text(md_out, verification_markdown(rows, backends, names))
     return rows

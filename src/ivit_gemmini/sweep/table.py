@@ -208,7 +208,8 @@ def sweep_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
         "extension's timing model (docs/timing-model.md); core cycles are modelled from the "
         "retired instruction mix (docs/core-cycle-model.md; n/a without a core-cycle profile); "
         "total = core cycles + the Gemmini cycles the core waits for. Utilization = useful "
-        "MACs / (DIM x DIM x Gemmini cycles), modelled. Bytes moved = what the extension's DMA moved in and out, counted. Spike s "
+        "MACs / (DIM x DIM x Gemmini cycles), modelled. Bytes moved = what the extension's "
+        "DMA moved in and out, counted. Spike s "
         "is Spike's wall clock on this machine, measured. The last column compares every "
         "image's Spike logits with torch-int's, bit for bit; the demo checkpoints have random "
         "weights, so their predictions mean nothing.",

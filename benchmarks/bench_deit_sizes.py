@@ -91,9 +91,18 @@ def bench_size(name: str, workdir: Path, memory_mb: int, timeout_s: float) -> di
         raise UserError(f"DeiT-{name}: the workflow failed: {errors or proc.stderr[-2000:]}")
     res = workdir / "results"
     torch_int = np.load(res / "logits" / "torch-int" / f"{IMAGE}.npy")
-    spike = np.load(res / "logits" / "spike" / f"{IMAGE}.npy")
-    stats = json.loads((res / "stats" / "spike" / f"{IMAGE}.json").read_text(encoding="utf-8"))
-    elf = next((res / "elf").glob(f"*/{IMAGE}.elf"))
+    spike_file = next((res / "logits" / "spike").glob(f"*/{IMAGE}.npy"))  # <config>/<image>
+    cfg = spike_file.parent.name
+    spike = np.load(spike_file)
+    stats = json.loads((res / "stats" / "spike" / cfg / f"{IMAGE}.json").read_text(
+        encoding="utf-8"))
+    # The workflow's ELFs are temporary (one copy of the params per configuration): link the
+    # image's ELF again, as the spike shard job did, to measure its memory.
+    from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
+
+    elf = build_firmware_elf_from_manifest(
+        res / "build" / cfg / "libmodel.a", res / "inputs" / f"{IMAGE}.bin",
+        res / "model" / "manifest.json", res / "elf" / cfg / f"{IMAGE}.elf", memory_mb=memory_mb)
     row: dict[str, Any] = {
         "size": name,
         "memory_mb": memory_mb,

@@ -55,3 +55,16 @@ def standin_golden(inp: np.ndarray) -> np.ndarray:
 
 def random_input(seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(-128, 128, INPUT_BYTES).astype(np.int8)
+
+
+def write_quantize_summary(work, names) -> None:
+    """The quantize shard's summary as quantize_images would write it for `names` (inputs
+    written by the test itself under results/inputs/), one shard (`0of1`)."""
+    import json as _json
+    from pathlib import Path as _Path
+
+    summary = _Path(work) / "results/shards/quantize/0of1.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    entries = {n: {"status": "ok", "key": "test", "files": {"input": f"results/inputs/{n}.bin"}}
+               for n in names}
+    summary.write_text(_json.dumps({"stage": "quantize", "shard": "0of1", "images": entries}))

@@ -70,11 +70,15 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
     def fake_workflow(cmd: list[str], log: Path) -> None:  # TEST DOUBLE of Snakemake
         seen["cmd"] = cmd
         work = Path(cmd[cmd.index("--directory") + 1])
-        target = work / cmd[-1]
+        target = work / "results/logits/spike/cfg/my_cat.npy"
         target.parent.mkdir(parents=True)
         logits = np.zeros(1000, dtype=np.int64)
         logits[[282, 281, 285, 7, 999]] = [50, 40, 30, 20, 10]
         np.save(target, logits)
+        summary = work / "results/shards/spike/cfg/0of1.json"
+        summary.parent.mkdir(parents=True)
+        summary.write_text(json.dumps({"stage": "spike", "images": {"my_cat": {
+            "status": "ok", "key": "k", "files": {"logits": str(target.relative_to(work))}}}}))
         (work / "results/model").mkdir(parents=True)
         (work / "results/model/manifest.json").write_text(json.dumps({"arch": {
             "num_classes": 1000}}))
@@ -89,7 +93,7 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
         "  2. Class 281", "  3. Class 285", "  4. Class 7", "  5. Class 999"]
 
     cmd = seen["cmd"]
-    assert cmd[-1] == "results/logits/spike/my_cat.npy"
+    assert cmd[-1] == "backend_outputs"
     assert cmd[cmd.index("-s") + 1] == str(REPO / "Snakefile")
     config = yaml.safe_load(Path(cmd[cmd.index("--configfile") + 1]).read_text())
     assert config["images"] == [str(img.resolve())]
@@ -99,15 +103,32 @@ def test_runs_the_workflow_for_one_image_and_prints_top5(
     validate_config(config, load_schema(REPO / "workflow/schemas/config.schema.yaml"))
 
 
-def _fake_workflow(seen: dict[str, list[str]]):  # TEST DOUBLE of Snakemake, any targets
+def test_stage_lines_name_what_the_workflow_does() -> None:
+    assert cli_infer.stage_of("rule run_spike:") == cli_infer.STAGES["run_spike"]
+    assert cli_infer.stage_of("localrule quantize_images:\n").startswith("quantizing")
+    assert cli_infer.stage_of("rule some_new_rule:") == "some_new_rule"
+    assert cli_infer.stage_of("    input: results/model/params.npz") is None
+    assert cli_infer.stage_of("localrule backend_outputs:") is None
+
+
+def _fake_workflow(seen: dict[str, list[str]]):  # TEST DOUBLE of Snakemake
     def run(cmd: list[str], log: Path) -> None:
+        from ivit_gemmini.model.images import find_images
+
         seen["cmd"] = cmd
         work = Path(cmd[cmd.index("--directory") + 1])
-        for n, target in enumerate(cmd[cmd.index("--") + 1:]):
+        config = yaml.safe_load(Path(cmd[cmd.index("--configfile") + 1]).read_text())
+        entries = {}
+        for n, image in enumerate(sorted(find_images(config["images"]))):
+            target = f"results/logits/spike/cfg/{image}.npy"
             (work / target).parent.mkdir(parents=True, exist_ok=True)
             logits = np.zeros(1000, dtype=np.int64)
             logits[n] = 5  # image n predicts class n
             np.save(work / target, logits)
+            entries[image] = {"status": "ok", "key": "k", "files": {"logits": target}}
+        summary = work / "results/shards/spike/cfg/0of1.json"
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_text(json.dumps({"stage": "spike", "images": entries}))
         (work / "results/model").mkdir(parents=True, exist_ok=True)
         (work / "results/model/manifest.json").write_text(json.dumps({"arch": {
             "num_classes": 1000}}))
@@ -127,8 +148,7 @@ def test_a_folder_classifies_every_image_in_it(
     monkeypatch.setattr(cli_infer, "run_workflow", _fake_workflow(seen))
     assert cli_infer.main(["--image", str(folder), "--output-dir", str(tmp_path / "o")]) == 0
     cmd = seen["cmd"]
-    assert cmd[cmd.index("--") + 1:] == ["results/logits/spike/a_cat.npy",
-                                         "results/logits/spike/b_dog.npy"]
+    assert cmd[cmd.index("--") + 1:] == ["backend_outputs"]
     config = yaml.safe_load(Path(cmd[cmd.index("--configfile") + 1]).read_text())
     assert config["images"] == [str(folder.resolve())]
     printed = capsys.readouterr().out.splitlines()

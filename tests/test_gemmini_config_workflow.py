@@ -117,11 +117,12 @@ def test_dim8_spike_logits_equal_torch_int(tmp_path: Path, toy_checkpoint: Path)
     photo = sorted((toy_checkpoint.parent / "demo").glob("*.png"))[0]
     config = {"checkpoint": str(toy_checkpoint), "images": [str(photo)],
               "backends": ["torch-int", "spike"], "gemmini": SMALL}
-    targets = [f"results/logits/{b}/{photo.stem}.npy" for b in ("torch-int", "spike")]
+    targets = ["results/shards/torch-int/0of1.json", f"results/shards/spike/{SMALL_NAME}/0of1.json"]
     run = run_workflow(tmp_path, config, "--", *targets)
     assert run.returncode == 0, run.stderr[-3000:]
     res = tmp_path / "results"
-    spike_logits = np.load(res / "logits/spike" / f"{photo.stem}.npy")
+    # Spike's outputs are keyed by the Gemmini configuration (several can coexist).
+    spike_logits = np.load(res / "logits/spike" / SMALL_NAME / f"{photo.stem}.npy")
     torch_logits = np.load(res / "logits/torch-int" / f"{photo.stem}.npy")
     assert spike_logits.dtype == np.int64 and spike_logits.tolist() == torch_logits.tolist()
 
@@ -131,6 +132,7 @@ def test_dim8_spike_logits_equal_torch_int(tmp_path: Path, toy_checkpoint: Path)
     assert (res / "build" / SMALL_NAME / "libgemmini.so").is_file()
     assert not (res / "build" / "dim16_sp4x4096_acc1024").exists()
     # The extension counts DIM^3 array MACs per compute: it really ran an 8x8 mesh.
-    stats = json.loads((res / "stats/spike" / f"{photo.stem}.json").read_text())["gemmini"]
+    stats = json.loads((res / "stats/spike" / SMALL_NAME / f"{photo.stem}.json").read_text()
+                       )["gemmini"]
     assert stats["ops"]["compute"] > 0
     assert stats["macs_array"] == stats["ops"]["compute"] * 8**3

@@ -129,6 +129,46 @@ def test_input_file_roundtrip_and_size_check(tmp_path):
         images.read_input(tmp_path / "x.bin", 3, 32)
 
 
+@pytest.mark.parametrize("name", ["chelsea", "coffee", "astronaut", "rocket", "camera"])
+def test_torch_free_preprocessing_and_quantization_are_bit_identical(name):
+    """The quantize shard's numpy + Pillow path equals the torch/torchvision path bit for bit
+    (float32 tensor, then int8 codes at several scales) on the demo photographs (and a grey
+    one), at DeiT's 224 and at sizes where the resize and crop round differently."""
+    import torch
+    from skimage import data
+
+    from ivit_gemmini.model.fakequant import quantize_input
+
+    img = Image.fromarray(np.asarray(getattr(data, name)())).convert("RGB")
+    for size in (224, 32, 97):
+        want = images.preprocess(img, size).numpy()
+        got = images.preprocess_array(img, size)
+        assert got.dtype == np.float32 and np.array_equal(got, want), size
+        for scale in (0.0173, 1 / 64, 0.031):
+            np.testing.assert_array_equal(images.quantize_array(got, scale),
+                                          quantize_input(torch.from_numpy(want), scale))
+
+
+def test_quantize_stage_imports_no_torch(tmp_path):
+    """The quantize shard job (a fresh Python) never imports torch."""
+    import json
+    import subprocess
+    import sys
+
+    Image.fromarray(np.full((40, 50, 3), 120, np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"input_scale": 0.02, "arch": {"in_chans": 3, "image_size": 32}}))
+    code = ("import sys, os; os.chdir(sys.argv[1]);"
+            "from ivit_gemmini.shards.stages import quantize_shard;"
+            "quantize_shard('0of1', {'a': 'a.png'}, 'manifest.json', 's.json', code='c',"
+            " job_log='log');"
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "results/inputs/a.bin").stat().st_size == 3 * 32 * 32
+
+
 # --- bit depths and EXIF orientation (issue 10, items 4 and 8) ---------------------------------
 
 def _mode(path: Path) -> str:

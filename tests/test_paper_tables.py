@@ -100,20 +100,20 @@ def test_spike_stats_and_estimate():
 
 def test_stage_times_per_image_and_once(tmp_path):
     head = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
-    jobs = [("run_torch_int", "a", 2.0, 1.0), ("run_torch_int", "b", 4.0, 3.0),
-            ("run_torch_int", "zzz", 100.0, 1.0),  # not one of ours
+    jobs = [("run_torch_int", "0of2", 2.0, 1.0), ("run_torch_int", "1of2", 4.0, 3.0),
             ("export_params", "export_params", 7.0, 6.5)]
     for rule, name, wall, cpu in jobs:
         (tmp_path / rule).mkdir(exist_ok=True)
         (tmp_path / rule / f"{name}.tsv").write_text(
             head + f"{wall}\t0:00:02\t1\t1\t1\t1\t0\t0\t0\t{cpu}\n")
-    times = {t.stage: t for t in performance.stage_times(tmp_path, ["a", "b"])}
+    # Two shard jobs over four images: the mean is per image (6 s / 4).
+    times = {t.stage: t for t in performance.stage_times(tmp_path, ["a", "b", "c", "d"])}
     t = times["run_torch_int"]
-    assert (t.jobs, t.mean_s, t.max_s, t.total_s, t.cpu_s, t.per_image) == (2, 3.0, 4.0, 6.0,
+    assert (t.jobs, t.mean_s, t.max_s, t.total_s, t.cpu_s, t.per_image) == (2, 1.5, 4.0, 6.0,
                                                                              4.0, True)
     assert times["export_params"].per_image is False and times["export_params"].total_s == 7.0
     md = performance.performance_markdown([], list(times.values()), "m")
-    assert "| run_torch_int | per image | 2 | 3.00 | 4.00 | 6.0 | 4.0 |" in md
+    assert "| run_torch_int | per image, in shards | 2 | 1.50 | 4.00 | 6.0 | 4.0 |" in md
     assert "add `spike`" in md
 
 
@@ -126,10 +126,7 @@ def test_paper_targets_follow_config():
     out = targets.paper_outputs(cfg, ["t.csv"])
     assert out[0] == "t.csv" and "results/paper/accuracy.md" in out
     assert "results/paper/layer_costs.png" in out
-    assert targets.verify_logits(cfg, images) == [
-        "results/logits/torch-int/i1.npy", "results/logits/torch-int/i2.npy",
-        "results/logits/spike/i1.npy", "results/logits/spike/i2.npy"]
-    assert targets.spike_stats(cfg, images)[-1] == "results/stats/spike/i3.json"
+    assert targets.verify_images(cfg, images) == ["i1", "i2"]
     assert targets.fp32_predictions(cfg) == ["results/paper/digits/fp32_predictions.csv"]
     demo = {**cfg, "checkpoint": "demo", "backends": ["torch-int"], "dataset": {"source": None}}
     out = targets.paper_outputs(demo, [])
@@ -137,25 +134,3 @@ def test_paper_targets_follow_config():
     assert targets.fp32_predictions(demo) == [] and targets.labels(demo) == []
 
 
-def test_host_batches_cover_every_image_once():
-    from ivit_gemmini.paper import targets
-
-    cfg = {"checkpoint": "digits", "backends": ["torch-int", "spike", "torch-fakequant"],
-           "dataset": {"source": "digits"}, "paper": {"verify_images": 2, "batch_size": 4}}
-    images = [f"i{k}" for k in range(10)]
-    spike = targets.spike_batches(cfg, images)
-    assert [b.rule for b in spike] == [f"run_spike_batch_00{k}" for k in (1, 2, 3)]
-    assert spike[2].stats == ["results/stats/spike/i8.json", "results/stats/spike/i9.json"]
-    assert spike[0].elfs("default")[0] == "results/elf/default/i0.elf"
-    assert spike[0].spike_logs[3] == "results/logs/spike/i3.log"
-    batches = targets.host_batches(cfg, images)
-    assert [b.rule for b in batches] == [
-        "run_torch_int_batch_001", "run_torch_int_batch_002", "run_torch_int_batch_003",
-        "run_torch_fakequant_batch_001", "run_torch_fakequant_batch_002",
-        "run_torch_fakequant_batch_003"]
-    assert [len(b.images) for b in batches[:3]] == [4, 4, 2]
-    assert sum((list(b.images) for b in batches[:3]), []) == images
-    assert batches[4].logits[0] == "results/logits/torch-fakequant/i4.npy"
-    assert batches[4].benchmark == "results/benchmarks/run_torch_fakequant_batch/002.tsv"
-    assert targets.host_batches({**cfg, "paper": {"batch_size": 0}}, images) == []
-    assert targets.host_batches({**cfg, "dataset": {"source": None}}, images) == []

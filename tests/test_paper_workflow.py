@@ -21,8 +21,9 @@ ALL_BACKENDS = ["torch-int", "torch-fakequant", "tvm-cpu", "spike"]
 EXACT = ["torch-int", "tvm-cpu", "spike"]
 SIMULATING_RULES = {"run_torch_int", "run_torch_fakequant", "run_tvm_cpu", "run_spike",
                     "run_verilator", "train_digits_qat", "export_params",
-                    "prepare_digits_inputs", "quantize_image", "build_firmware_elf",
+                    "quantize_images", "build_tvm_cpu_library",
                     "emit_model_library", "build_model_library", "build_spike_extension"}
+CFG = "dim16_sp4x4096_acc1024"
 PAPER_FILES = ["accuracy.md", "accuracy.csv", "accuracy.png", "verification.md",
                "verification.csv", "performance.md", "performance.csv", "agreement.png"]
 
@@ -45,7 +46,7 @@ def digits_run(tmp_path_factory):
               "class_names": [str(i) for i in range(10)],
               "dataset": {"source": "digits", "num_samples": 6},
               "digits_qat": {"float_epochs": 3, "qat_epochs": 1},
-              "paper": {"verify_images": 4, "batch_size": 4}}
+              "paper": {"verify_images": 4}, "shards": {"size": 4}}
     run = run_workflow(work, config, "paper")
     assert run.returncode == 0, run.stderr[-3000:]
     return work
@@ -53,13 +54,16 @@ def digits_run(tmp_path_factory):
 
 def test_paper_files_and_inputs(digits_run):
     res = digits_run / "results"
-    # Host backends ran in batches of 4 images (2 jobs each), one logit file per image.
-    assert sorted(p.name for p in (res / "benchmarks" / "run_torch_int_batch").iterdir()) == [
-        "001.tsv", "002.tsv"]
+    # Every backend ran on 2 shards of at most 4 images, one logit file per image.
+    from ivit_gemmini.paper.digits import test_ids
+    from ivit_gemmini.shards.plan import plan_shards
+
+    shards = sorted(f"{s}.tsv" for s in plan_shards(test_ids(6), 4))
+    assert sorted(p.name for p in (res / "benchmarks" / "run_torch_int").iterdir()) == shards
     assert len(list((res / "logits" / "torch-int").glob("*.npy"))) == 6
-    assert sorted(p.name for p in (res / "benchmarks" / "run_spike_batch").iterdir()) == [
-        "001.tsv", "002.tsv"]
-    assert len(list((res / "stats" / "spike").glob("*.json"))) == 6
+    assert sorted(p.name for p in (res / "benchmarks" / "run_spike" / CFG).iterdir()) == shards
+    assert len(list((res / "stats" / "spike" / CFG).glob("*.json"))) == 6
+    assert not list(res.rglob("*.elf"))
     assert (res / "paper" / "layer_costs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for name in PAPER_FILES:
         assert (res / "paper" / name).stat().st_size > 0, name
@@ -85,7 +89,8 @@ def test_accuracy_table_recomputed_from_logits(digits_run):
     for backend in ALL_BACKENDS:
         hits = 0
         for image, label in labels.items():
-            logits = np.load(res / "logits" / backend / f"{image}.npy")
+            sub = f"{backend}/{CFG}" if backend == "spike" else backend
+            logits = np.load(res / "logits" / sub / f"{image}.npy")
             hits += int(np.argmax(logits) == label)  # argmax: first index wins ties, as topk
         assert float(ours[backend]["top1"]) == pytest.approx(100.0 * hits / 6, abs=0.005)
     assert ours["torch-int"]["same_top1_as_torch_int"] == "6"
@@ -97,7 +102,8 @@ def test_exact_backends_identical_on_every_image(digits_run):
     for image in [f"digits_test_{i:04d}" for i in range(1, 7)]:
         reference = np.load(res / "torch-int" / f"{image}.npy")
         for backend in EXACT[1:]:
-            np.testing.assert_array_equal(np.load(res / backend / f"{image}.npy"), reference)
+            sub = f"{backend}/{CFG}" if backend == "spike" else backend
+            np.testing.assert_array_equal(np.load(res / sub / f"{image}.npy"), reference)
     perf = _rows(digits_run / "results" / "paper" / "performance.csv")
     spike = [r for r in perf if r["kind"] == "spike_image"]
     assert len(spike) == 6 and all(int(r["instructions"]) > 0 for r in spike)
@@ -147,7 +153,7 @@ def test_bring_your_own_imagenet_folder(tmp_path, toy_checkpoint):
         Image.fromarray(photo()).save(val / rel)
     config = {"checkpoint": str(toy_checkpoint), "backends": BACKENDS,
               "dataset": {"source": "folder", "folder": str(val), "num_samples": 3, "seed": 1},
-              "paper": {"batch_size": 0}}  # the evaluate stage's one job per image
+              "shards": {"size": 1}}  # several shards
     run = run_workflow(tmp_path / "work", config, "paper")
     assert run.returncode == 0, run.stderr[-3000:]
     res = tmp_path / "work" / "results"

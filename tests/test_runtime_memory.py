@@ -4,6 +4,7 @@ that fixes it instead of hanging."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -107,19 +108,19 @@ def test_workflow_links_and_runs_for_the_configured_memory(tmp_path: Path,
     photo = sorted((toy_checkpoint.parent / "demo").glob("*.png"))[0]
     config = {"checkpoint": str(toy_checkpoint), "images": [str(photo)],
               "backends": ["torch-int", "spike"], "firmware": {"memory_mb": 4, "stack_kb": 256}}
-    target = f"results/logits/spike/{photo.stem}.npy"
+    cfg = "dim16_sp4x4096_acc1024"
+    target = f"results/shards/spike/{cfg}/0of1.json"  # the spike shard job (ELFs are temporary)
     run = run_workflow(tmp_path, config, "--", target)
     assert run.returncode == 0, run.stderr[-3000:]
-    log = (tmp_path / "results/logs/spike" / f"{photo.stem}.log").read_text()
+    log = (tmp_path / "results/logs/spike" / cfg / f"{photo.stem}.log").read_text()
     assert " -m4 " in log.splitlines()[0]  # Spike got the memory the ELF was linked for
-    elf = next((tmp_path / "results/elf").glob(f"*/{photo.stem}.elf"))
-    sym = symbols(elf)
-    assert sym["__ivit_memory_end"] - toolchain.MEMORY_BASE == 4 * MIB
-    assert sym["__stack"] - sym["__ivit_guard_end"] == 256 << 10
-    # A memory the model does not fit: the changed key relinks, and the link says what to do.
+    assert (tmp_path / "results/logits/spike" / cfg / f"{photo.stem}.npy").is_file()
+    # A memory the model does not fit: the changed key reruns the shard, the link says what to
+    # do, as the image's failure record (the shard job itself succeeds).
     config["firmware"] = {"memory_mb": 1, "stack_kb": 1000}
     run = run_workflow(tmp_path, config, "--", target)
-    assert run.returncode != 0
-    assert len(run.error_lines()) == 1, run.stderr[-3000:]
-    assert re.fullmatch(r"error: .*needs \d+ MiB .*but firmware.memory_mb is 1: raise "
-                        r"firmware.memory_mb to at least \d+ .*", run.error_lines()[0])
+    assert run.returncode == 0, run.stderr[-3000:]
+    entry = json.loads((tmp_path / target).read_text())["images"][photo.stem]
+    assert entry["status"] == "failed"
+    assert re.fullmatch(r".*needs \d+ MiB .*but firmware.memory_mb is 1: raise "
+                        r"firmware.memory_mb to at least \d+ .*", entry["reason"]), entry

@@ -44,7 +44,7 @@ def test_two_configurations_two_builds_identical_logits(tmp_path: Path, toy_chec
         assert (res / "build" / build / "libgemmini.so").is_file()
     reference = np.load(res / "logits/torch-int/chelsea.npy")
     for build in builds:
-        assert np.load(res / "sweep/logits" / build / "chelsea.npy").tolist() == \
+        assert np.load(res / "logits/spike" / build / "chelsea.npy").tolist() == \
             reference.tolist()
     rows = list(csv.DictReader((res / "sweep/sweep.csv").read_text().splitlines()))
     assert sorted(r["config"] for r in rows) == sorted(builds)
@@ -66,7 +66,7 @@ def test_same_values_are_one_build(tmp_path: Path, toy_checkpoint: Path) -> None
     assert run.returncode == 0, run.stderr[-3000:]
     jobs = job_counts(run.stdout)
     for rule in ("write_gemmini_params", "emit_model_library", "build_model_library",
-                 "build_spike_extension", "run_spike_config"):
+                 "build_spike_extension", "run_spike"):
         assert jobs[rule] == 2, (rule, jobs)  # a and b are one build, c the other
 
 
@@ -97,5 +97,5 @@ def test_demo_small_through_spike_equals_torch_int(tmp_path: Path) -> None:
     [row] = list(csv.DictReader((res / "sweep/sweep.csv").read_text().splitlines()))
     assert (row["model"], row["config"], row["exact"]) == ("deit-small",
                                                            "dim16_sp4x4096_acc1024", "true")
-    assert np.load(res / "sweep/logits/dim16_sp4x4096_acc1024/chelsea.npy").tolist() == \
+    assert np.load(res / "logits/spike/dim16_sp4x4096_acc1024/chelsea.npy").tolist() == \
         np.load(res / "logits/torch-int/chelsea.npy").tolist()

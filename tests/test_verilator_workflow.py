@@ -9,7 +9,7 @@ simulator in place of a Chipyard simulator (it runs the ELF on Spike: no RTL is 
   equal numpy's golden and Spike's, cycle count in the stats JSON, and a too small
   +max-cycles fails with the harness's timeout, the log kept and no logits;
 - the whole chain on a TOY checkpoint: verilator == spike == torch-int logits;
-- the localrules list names every rule except the simulations.
+- the localrules list names every rule except the shard jobs and the builds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from firmware_helpers import CLASSES, make_standin_archive, random_input, standin_golden
+from firmware_helpers import (
+    CLASSES,
+    make_standin_archive,
+    random_input,
+    standin_golden,
+    write_quantize_summary,
+)
 from verilator_helpers import REPO, base_config, make_double, snakemake, toy_chain_workdir
 from workflow_helpers import run_workflow
 
@@ -30,9 +36,18 @@ from ivit_gemmini.errors import UserError
 from ivit_gemmini.simulate.resources import slurm_runtime_minutes
 from ivit_gemmini.simulate.verilator_stage import check_verilator_config
 
-SIM_RULES = {"run_spike", "run_verilator", "run_spike_config"}
-STANDIN_RULES = ["build_model_library", "build_firmware_elf", "run_spike",
-                 "build_spike_extension", "run_verilator", "write_gemmini_params"]
+# Rules that become SLURM jobs with profiles/slurm: every shard job and every build.
+CLUSTER_RULES = {"quantize_images", "run_torch_int", "run_torch_fakequant", "run_tvm_cpu",
+                 "run_spike", "run_verilator", "export_params", "write_relax_graph",
+                 "emit_model_library", "build_model_library", "build_spike_extension",
+                 "build_tvm_cpu_library"}
+STANDIN_RULES = ["build_model_library", "run_spike", "build_spike_extension", "run_verilator",
+                 "write_gemmini_params"]
+CFG = "dim16_sp4x4096_acc1024"
+
+
+def _summary(backend: str) -> str:
+    return f"results/shards/{backend}/{CFG}/0of1.json"
 
 
 # --- start-up checks (dry runs: no job may start) ----------------------------------------------
@@ -100,9 +115,9 @@ def test_no_simulator_leaves_the_stage_out(tmp_path: Path) -> None:
 # --- localrules ---------------------------------------------------------------------------------
 
 
-def test_localrules_name_every_rule_but_the_simulations() -> None:
+def test_localrules_name_every_rule_but_the_cluster_jobs() -> None:
     # Each stage may declare its own `localrules:` block; together they must name every rule
-    # except the simulations, or profiles/slurm would submit that rule as a SLURM job.
+    # except the shard jobs and builds, which profiles/slurm submits as SLURM jobs.
     sources = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
     texts = [p.read_text() for p in sources]
     rules = {m for t in texts for m in re.findall(r"^\s*rule (\w+):", t, re.M)}
@@ -110,9 +125,9 @@ def test_localrules_name_every_rule_but_the_simulations() -> None:
               for b in re.findall(r"^[ \t]*localrules:\n((?:[ \t]+\w+,?\n)+)", t, re.M)]
     assert blocks, "no localrules: declaration in the workflow"
     local = {name for b in blocks for name in re.findall(r"\w+", b)}
-    assert rules >= SIM_RULES
-    assert local == rules - SIM_RULES, (
-        f"not local: {sorted(rules - SIM_RULES - local)}, unknown: {sorted(local - rules)}")
+    assert rules >= CLUSTER_RULES
+    assert local == rules - CLUSTER_RULES, (
+        f"not local: {sorted(rules - CLUSTER_RULES - local)}, unknown: {sorted(local - rules)}")
 
 
 # --- the stage on the firmware stand-in model ---------------------------------------------------
@@ -129,6 +144,7 @@ def _standin_workdir(work: Path, images: list[str], max_cycles: int) -> Path:
     for seed, name in enumerate(images):
         (work / "images" / f"{name}.png").write_bytes(b"only its name is used by these rules")
         random_input(seed).tofile(work / "results/inputs" / f"{name}.bin")
+    write_quantize_summary(work, images)
     sim = make_double(work / "chipyard")
     config = base_config(images=[str(work / "images" / f"{n}.png") for n in images],
                           backends=["spike", "verilator"])
@@ -147,42 +163,41 @@ def _snakemake_standin(work: Path, *targets: str) -> subprocess.CompletedProcess
 @pytest.mark.slow
 def test_standin_verilator_equals_golden_and_spike(tmp_path: Path) -> None:
     work = _standin_workdir(tmp_path, ["first"], max_cycles=50_000_000)
-    run = _snakemake_standin(work, "results/logits/verilator/first.npy",
-                             "results/logits/spike/first.npy")
+    run = _snakemake_standin(work, _summary("verilator"), _summary("spike"))
     assert run.returncode == 0, run.stderr[-3000:]
-    verilator = np.load(work / "results/logits/verilator/first.npy")
+    verilator = np.load(work / f"results/logits/verilator/{CFG}/first.npy")
     assert verilator.dtype == np.int64
     assert verilator.tolist() == standin_golden(random_input(0)).tolist()
-    assert verilator.tolist() == np.load(work / "results/logits/spike/first.npy").tolist()
+    assert verilator.tolist() == np.load(work / f"results/logits/spike/{CFG}/first.npy").tolist()
 
-    log = (work / "results/logs/verilator/first.log").read_text()
+    log = (work / f"results/logs/verilator/{CFG}/first.log").read_text()
     passed = re.search(r"\*\*\* PASSED \*\*\* Completed after\s+(\d+) simulation cycles", log)
     assert passed is not None and "IVIT-DONE status=0" in log
-    stats = json.loads((work / "results/stats/verilator/first.json").read_text())
+    stats = json.loads((work / f"results/stats/verilator/{CFG}/first.json").read_text())
     assert stats["cycles"] == int(passed.group(1))
     # The program read its own instret before printing: the whole run is longer.
     assert 0 < stats["kernels"]["total"]["instret"] < stats["cycles"]
     assert stats["slurm_job_id"] is None
-    # Chipyard's command line, with the ELF given twice (loadmem and the target).
-    elf = re.escape("results/elf/dim16_sp4x4096_acc1024/first.elf")
-    assert re.search(rf"\+max-cycles=50000000 \+loadmem={elf} \+verbose \+permissive-off {elf}$",
-                     (work / "logs/run_verilator/first.log").read_text(), re.M)
+    # Chipyard's command line, with the (temporary) ELF given twice (loadmem and the target).
+    assert re.search(r"\+max-cycles=50000000 \+loadmem=(\S+/first\.elf) \+verbose "
+                     r"\+permissive-off \1$", (work / f"logs/run_verilator/{CFG}/0of1.log"
+                                                 ).read_text(), re.M)
 
 
 @pytest.mark.slow
-def test_standin_max_cycles_too_small_fails_without_logits(tmp_path: Path) -> None:
+def test_standin_max_cycles_too_small_is_a_failure_record(tmp_path: Path) -> None:
     work = _standin_workdir(tmp_path, ["short"], max_cycles=20_000)
-    run = _snakemake_standin(work, "results/logits/verilator/short.npy")
-    assert run.returncode != 0
-    errors = [ln for ln in run.stderr.splitlines() if ln.startswith("error: ")]
-    log_path = "results/logs/verilator/short.log"
-    assert errors and errors[0].startswith(
-        "error: Verilator simulation failed (timeout): raise config verilator.max_cycles "
+    run = _snakemake_standin(work, _summary("verilator"))
+    assert run.returncode == 0, run.stderr[-3000:]  # recorded, not a failed job
+    entry = json.loads((work / _summary("verilator")).read_text())["images"]["short"]
+    log_path = f"results/logs/verilator/{CFG}/short.log"
+    assert entry["status"] == "failed" and entry["log"] == log_path
+    assert entry["reason"].startswith(
+        "Verilator simulation failed (timeout): raise config verilator.max_cycles "
         "(stopped after ")
-    assert errors[0].endswith(f"; log: {log_path}")
     assert "(timeout) after" in (work / log_path).read_text()
-    assert not (work / "results/logits/verilator/short.npy").exists()
-    assert not (work / "results/stats/verilator/short.json").exists()
+    assert not (work / f"results/logits/verilator/{CFG}/short.npy").exists()
+    assert not (work / f"results/stats/verilator/{CFG}/short.json").exists()
 
 
 # --- the whole chain on a TOY checkpoint --------------------------------------------------------
@@ -195,13 +210,12 @@ def test_toy_chain_verilator_equals_spike_and_torch_int(tmp_path: Path, toy_chec
     config["verilator"].update(simulator=str(sim), max_cycles=10_000_000_000, timeout_s=900)
     work = tmp_path / "work"
     images = toy_chain_workdir(work, toy_checkpoint, config)
-    targets = [f"results/logits/{b}/{i}.npy" for b in ("torch-int", "spike", "verilator")
-               for i in images]
+    targets = ["results/shards/torch-int/0of1.json", _summary("spike"), _summary("verilator")]
     run = snakemake(work, "--", *targets)
     assert run.returncode == 0, run.stderr[-3000:]
     for image in images:
         want = np.load(work / "results/logits/torch-int" / f"{image}.npy").tolist()
         for backend in ("spike", "verilator"):
-            assert np.load(work / f"results/logits/{backend}/{image}.npy").tolist() == want
-        stats = json.loads((work / f"results/stats/verilator/{image}.json").read_text())
+            assert np.load(work / f"results/logits/{backend}/{CFG}/{image}.npy").tolist() == want
+        stats = json.loads((work / f"results/stats/verilator/{CFG}/{image}.json").read_text())
         assert stats["cycles"] > stats["kernels"]["total"]["instret"] > 0

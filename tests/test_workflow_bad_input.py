@@ -53,14 +53,22 @@ def test_startup_errors(tmp_path, config, expected):
 
 @pytest.mark.slow
 def test_corrupt_image(tmp_path, toy_checkpoint, photo):
+    """A corrupt image is a failure record: the other image's tables are written, the run ends
+    non-zero with one line naming the failure list (tests/test_workflow_shards.py: the rerun)."""
     bad = tmp_path / "broken.jpg"
     bad.write_text("a text file renamed to .jpg")
     run = run_workflow(tmp_path / "w", {"checkpoint": str(toy_checkpoint),
                                         "images": [str(photo), str(bad)]})
-    _assert_clean_failure(run, f"error: not an image file: {bad}")
-    assert not (tmp_path / "w" / "results" / "inputs" / "broken.bin").exists()
-    assert "not an image file" in (tmp_path / "w" / "logs" / "quantize_image" /
-                                   "broken.log").read_text()
+    assert run.returncode != 0
+    assert run.error_lines() == ["error: 1 image(s) failed (1 failure(s)); the tables hold the "
+                                 "rest; list: results/tables/failures.md"], run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and leftovers(run.workdir) == []
+    res = tmp_path / "w" / "results"
+    assert not (res / "inputs" / "broken.bin").exists()
+    assert f"not an image file: {bad}" in (res / "tables" / "failures.csv").read_text()
+    assert "| cat |" in (res / "tables" / "agreement.md").read_text()
+    assert "not an image file" in (tmp_path / "w" / "logs" / "quantize_images" /
+                                   "0of1.log").read_text()
 
 
 @pytest.mark.slow
@@ -68,7 +76,10 @@ def test_truncated_image(tmp_path, toy_checkpoint, photo):
     cut = tmp_path / "cut.png"
     cut.write_bytes(photo.read_bytes()[:5000])
     run = run_workflow(tmp_path / "w", {"checkpoint": str(toy_checkpoint), "images": str(cut)})
-    _assert_clean_failure(run, f"error: image {cut} is truncated or corrupt")
+    assert run.returncode != 0
+    assert any("no image succeeded" in ln for ln in run.error_lines()), run.stderr[-3000:]
+    failures = (tmp_path / "w" / "results" / "tables" / "failures.csv").read_text()
+    assert f"image {cut} is truncated or corrupt" in failures
 
 
 @pytest.mark.slow

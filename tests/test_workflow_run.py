@@ -58,7 +58,7 @@ def test_outputs_and_ids(toy_run):
             assert logits.dtype == np.int64 and logits.shape == (10,)
     assert not (res / "model" / "demo_checkpoint.pth").exists()
     assert leftovers(toy_run.workdir) == []
-    for rule in ["export_params", "quantize_image", "run_torch_int", "tabulate_predictions"]:
+    for rule in ["export_params", "quantize_images", "run_torch_int", "tabulate_predictions"]:
         assert (toy_run.workdir / "logs" / rule).is_dir()
         assert (res / "benchmarks" / rule).is_dir()
 
@@ -137,7 +137,7 @@ def test_bench_stages_reads_the_run(toy_run, tmp_path, repo):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     rows = {r["rule"]: r for r in json.loads((tmp_path / "b.json").read_text())["rules"]}
-    assert rows["quantize_image"]["jobs"] == 2 and rows["quantize_image"]["stage"] == "model"
+    assert rows["quantize_images"]["jobs"] == 1 and rows["quantize_images"]["stage"] == "model"
     assert rows["compute_agreement"]["stage"] == "evaluate"
     assert list(rows)[0] == "export_params"  # workflow order, not alphabetical
     assert "run_torch_int" in proc.stdout

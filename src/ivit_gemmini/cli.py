@@ -20,6 +20,13 @@ from typing import Any
 from ivit_gemmini import __version__
 from ivit_gemmini.errors import UserError
 
+_TERMINAL_FD: int | None = None  # the terminal's stderr while run_stage sends fd 2 to the log
+
+
+def terminal_fd() -> int | None:
+    """The stage's original stderr (for a progress bar on a local terminal), or None."""
+    return _TERMINAL_FD
+
 
 @contextlib.contextmanager
 def _stderr_to(log_path: Path) -> Iterator[int]:
@@ -50,8 +57,10 @@ def run_stage(log: str | os.PathLike[str] | None, func: Callable[..., Any], *arg
             return func(*args, **kwargs)
         except UserError as err:
             sys.exit(f"error: {err}")
+    global _TERMINAL_FD
     log_path = Path(log)
     with _stderr_to(log_path) as terminal:
+        _TERMINAL_FD = terminal
         try:
             return func(*args, **kwargs)
         except UserError as err:
@@ -62,6 +71,8 @@ def run_stage(log: str | os.PathLike[str] | None, func: Callable[..., Any], *arg
             line = f"internal error in {name}: {type(err).__name__}: {err}".replace("\n", " ")
             line += f" (traceback in {log_path})"
             print(line, file=sys.stderr)  # the log ends with the line too (runner's summary)
+        finally:
+            _TERMINAL_FD = None
         _say(terminal, line)
     sys.exit(1)
 

@@ -3,8 +3,9 @@ users of the seed's `run_inference_spike.py`.
 
 It does not run anything itself: it writes a small config into the output folder and asks the
 project's Snakemake workflow for that image's logits on the chosen simulator, so every stage
-(params, model library, ELF, simulation) is cached there and a second image only re-links and
-re-simulates. Then it prints the seed's block (`Top-5 Predictions:` / `  1. Class 282: tiger cat`).
+(params, model library, simulation) is cached there and a second image only re-links and
+re-simulates; while it runs, it names the stage the workflow is in. Then it prints the seed's
+block (`Top-5 Predictions:` / `  1. Class 282: tiger cat`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +40,9 @@ example:
   ivit-infer --image cat.jpg --checkpoint checkpoints/checkpoint.pth.tar
   ivit-infer --image photos/      # every image in the folder, one top-5 block each
 output files (under --output-dir):
-  results/logits/<simulator>/<image>.npy   int64 logits at the manifest's logit scale
-  results/logs/<simulator>/<image>.log     the simulator's full log
-  results/stats/<simulator>/<image>.json   instructions, wall time, Gemmini statistics
+  results/logits/<simulator>/<config>/<image>.npy   int64 logits at the manifest's logit scale
+  results/logs/<simulator>/<config>/<image>.log     the simulator's full log
+  results/stats/<simulator>/<config>/<image>.json   instructions, wall time, Gemmini statistics
   ivit-infer.log                           the workflow's own output"""
 
 
@@ -156,15 +158,67 @@ def snakemake_command(config: Path, out_dir: Path, targets: str | list[str],
     ]
 
 
+# What each rule does, for the stage line ivit-infer prints while the workflow runs.
+STAGES = {
+    "export_demo_images": "writing the demo photographs",
+    "make_demo_checkpoint": "making the demo checkpoint",
+    "export_params": "exporting the integer params from the checkpoint",
+    "quantize_images": "quantizing the image to int8",
+    "write_gemmini_params": "writing the Gemmini configuration header",
+    "emit_model_library": "compiling the model to C for Gemmini (TVM)",
+    "build_model_library": "building libmodel.a (RISC-V)",
+    "build_spike_extension": "building the Gemmini extension for Spike",
+    "run_spike": "linking the image's program and simulating it on Spike",
+    "run_verilator": "linking the image's program and simulating it on Verilator",
+}
+RULE_LINE = re.compile(r"^(?:local)?rule (\w+):")
+TARGET_RULES = ("backend_outputs",)  # the target itself: no work, no stage line
+
+
+def stage_of(line: str) -> str | None:
+    """The stage a Snakemake output line announces (`rule run_spike:`), or None."""
+    match = RULE_LINE.match(line.strip())
+    if match is None or match.group(1) in TARGET_RULES:
+        return None
+    return STAGES.get(match.group(1), match.group(1))
+
+
 def run_workflow(cmd: list[str], log: Path) -> None:
-    """Run Snakemake with its output in `log`; on failure raise its `error:` lines as one."""
+    """Run Snakemake with its output in `log`, printing each stage as it starts; on failure
+    raise its `error:` lines as one."""
     with open(log, "w", encoding="utf-8") as fh:
-        result = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            fh.write(line)
+            stage = stage_of(line)
+            if stage is not None:
+                print(f"ivit-infer: {stage} ...", file=sys.stderr, flush=True)
+        returncode = proc.wait()
+    if returncode != 0:
         text = log.read_text(encoding="utf-8", errors="replace").splitlines()
         errors = [ln.strip() for ln in text if ln.strip().startswith("error:")]
         reason = errors[-1].removeprefix("error:").strip() if errors else "see the log"
         raise UserError(f"the workflow failed: {reason} (full log: {log})")
+
+
+def image_files(out_dir: Path, simulator: str, image: str) -> dict[str, str]:
+    """The image's files from the newest shard summary of `simulator` (UserError if the
+    simulation failed: its one-line reason and log)."""
+    from ivit_gemmini.shards.job import OK, read_summary
+
+    summaries = sorted((out_dir / "results/shards" / simulator).glob("*/*.json"),
+                       key=lambda p: p.stat().st_mtime_ns)
+    for path in reversed(summaries):
+        entry = read_summary(path).get("images", {}).get(image)
+        if entry is None:
+            continue
+        if entry.get("status") != OK:
+            raise UserError(f"{simulator} failed on {image}: {entry.get('reason')} "
+                            f"(log: {out_dir / entry.get('log', '')})")
+        return dict(entry["files"])
+    raise UserError(f"the workflow wrote no {simulator} result for {image}: see "
+                    f"{out_dir / LOG_NAME}")
 
 
 def format_top5(logits: list[int], names: list[str], k: int = 5) -> str:
@@ -188,7 +242,7 @@ def infer(args: argparse.Namespace) -> str:
     out_dir.mkdir(parents=True, exist_ok=True)
     images = image_ids(args.image)
     config = write_config(args, out_dir)
-    targets = [f"results/logits/{args.simulator}/{image}.npy" for image in images]
+    targets = ["backend_outputs"]
     what = next(iter(images)) if len(images) == 1 else f"{len(images)} images"
     print(f"ivit-infer: running the workflow for {what} on {args.simulator} in {out_dir} "
           f"(log: {out_dir / LOG_NAME})", file=sys.stderr)
@@ -202,10 +256,11 @@ def infer(args: argparse.Namespace) -> str:
     manifest = json.loads((out_dir / "results/model/manifest.json").read_text(encoding="utf-8"))
     names = resolve_class_names(args.class_names, int(manifest["arch"]["num_classes"]))
     blocks = []
-    for (image, source), target in zip(images.items(), targets, strict=True):
-        logits = np.load(out_dir / target, allow_pickle=False).tolist()
+    for image, source in images.items():
+        files = image_files(out_dir, args.simulator, image)
+        logits = np.load(out_dir / files["logits"], allow_pickle=False).tolist()
         text = format_top5(logits, names)
-        stats_path = out_dir / f"results/stats/{args.simulator}/{image}.json"
+        stats_path = out_dir / files.get("stats", "-")
         if stats_path.is_file():
             stats = json.loads(stats_path.read_text(encoding="utf-8"))
             total = stats.get("kernels", {}).get("total", {})

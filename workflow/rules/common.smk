@@ -10,17 +10,21 @@ from pathlib import Path
 # not an `envvars:` requirement; update() keeps snakemake --lint from taking it for one.)
 os.environ.update(IVIT_GEMMINI_REPO=str(Path(workflow.basedir).resolve()))
 
+from ivit_gemmini.codehash import stage_code
 from ivit_gemmini.config import load_schema, validate_config
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.firmware.elf import firmware_dependencies, library_dependencies
-from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
 from ivit_gemmini.model.architecture import DEMO_CHECKPOINTS
+from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
 from ivit_gemmini.model.checkpoint_peek import checkpoint_num_classes
 from ivit_gemmini.paper.dataset import (
+    DIGITS_SOURCE,
     check_folder_labels,
     dataset_images,
     image_sources,
 )
+from ivit_gemmini.shards.plan import SHARD_PATTERN, image_stamp, plan_shards
+from ivit_gemmini.simulate.resources import slurm_runtime_minutes
 from ivit_gemmini.sweep.configs import expand_builds
 
 # Backends whose logits some rule can produce; each stage registers the ones it implements.
@@ -30,30 +34,29 @@ AVAILABLE_BACKENDS = []
 wildcard_constraints:
     image=ID_PATTERN,
     backend="[a-z][a-z0-9-]*",
+    shard=SHARD_PATTERN,
+    config="[A-Za-z0-9_.-]+",
 
 
-# With profiles/slurm only the simulations (run_spike, run_verilator) become SLURM jobs; every
-# other rule runs on the submitting host. A new rule belongs here unless it simulates
-# (tests/test_verilator_workflow.py checks that this list names every other rule).
+# With profiles/slurm every shard job (quantize_images and each backend's run_* rule) and every
+# build is a SLURM job; only these small aggregation rules run on the submitting host
+# (tests/test_verilator_workflow.py checks that this list names no shard rule).
 localrules:
     all,
     model_only,
     tables,
+    backend_outputs,
     export_demo_images,
     make_demo_checkpoint,
-    export_params,
-    quantize_image,
-    run_torch_int,
-    run_torch_fakequant,
     write_gemmini_params,
-    build_model_library,
-    build_firmware_elf,
-    build_spike_extension,
     tabulate_predictions,
     compute_agreement,
-    write_relax_graph,
-    emit_model_library,
-    run_tvm_cpu,
+    collect_failures,
+    check_failures,
+
+
+# Backends simulated per Gemmini configuration: their outputs sit under .../<backend>/<config>/.
+SIMULATORS = ("spike", "verilator")
 
 
 def register_backend(name):
@@ -108,19 +111,64 @@ def get_image_source(wildcards):
     return IMAGES[wildcards.image]
 
 
-def get_logits(backends=None):
-    """Logit files of the given backends (default: the configured ones) for every image."""
-    return expand(
-        "results/logits/{backend}/{image}.npy",
-        backend=config["backends"] if backends is None else backends,
-        image=IMAGES,
+def shard_summary(stage, shard="{shard}", build=None):
+    """The summary file of one shard job of `stage` (a backend or "quantize")."""
+    if stage in SIMULATORS:
+        return f"results/shards/{stage}/{build or get_build_config()}/{shard}.json"
+    return f"results/shards/{stage}/{shard}.json"
+
+
+def get_summaries(backends=None):
+    """Summaries of every shard of the given backends (default: the configured ones)."""
+    chosen = config["backends"] if backends is None else backends
+    return [shard_summary(b, s) for b in chosen for s in SHARDS]
+
+
+def shard_images(wildcards):
+    return SHARDS[wildcards.shard]
+
+
+def shard_image_files(wildcards):
+    """The image files of a shard that the workflow makes (the demo photographs), inputs of its
+    quantization. The user's own images are not inputs (50,000 input files slow the DAG
+    down): `shard_image_stamp` reruns the shard when one of them changes."""
+    return [
+        IMAGES[i] for i in SHARDS[wildcards.shard] if IMAGES[i].startswith("results/")
+    ]
+
+
+def shard_image_stamp(wildcards):
+    """Size and modification time of the shard's own image files, as a params entry: an
+    edited or replaced image reruns its shard (which computes only that image)."""
+    return image_stamp(
+        [
+            IMAGES[i]
+            for i in SHARDS[wildcards.shard]
+            if IMAGES[i] != DIGITS_SOURCE and not IMAGES[i].startswith("results/")
+        ]
     )
+
+
+def shard_sources(wildcards):
+    return {i: IMAGES[i] for i in SHARDS[wildcards.shard]}
+
+
+def shard_runtime(timeout_s):
+    """SLURM minutes of a shard job: its images times the per-image timeout."""
+    return slurm_runtime_minutes(timeout_s * max(len(v) for v in SHARDS.values()))
+
+
+def rel(paths):
+    """Repository files relative to the working directory: a moved or cloned checkout (with
+    its results) keeps the same paths, so nothing reruns (issue 14.5)."""
+    return [os.path.relpath(p) for p in paths]
 
 
 def get_model_output():
-    return ["results/model/params.npz", "results/model/manifest.json"] + expand(
-        "results/inputs/{image}.bin", image=IMAGES
-    )
+    return [
+        "results/model/params.npz",
+        "results/model/manifest.json",
+    ] + get_summaries(["quantize"])
 
 
 def get_table_output():
@@ -129,12 +177,19 @@ def get_table_output():
         "results/tables/predictions.md",
         "results/tables/agreement.csv",
         "results/tables/agreement.md",
+        "results/tables/failures.csv",
+        "results/tables/failures.md",
     ]
 
 
 def get_final_output():
     """Everything `rule all` builds; later stages (report) append their targets here."""
-    return get_model_output() + ["results/model/graph.py"] + get_table_output()
+    return (
+        get_model_output()
+        + ["results/model/graph.py"]
+        + get_table_output()
+        + ["results/tables/complete.txt"]
+    )
 
 
 try:
@@ -160,6 +215,7 @@ try:
             f"checkpoint not found: {config['checkpoint']} (looked for "
             f"{Path(config['checkpoint']).resolve()}; fix config 'checkpoint' or use 'demo')"
         )
+    SHARDS = plan_shards(IMAGES, config["shards"]["size"])
     # Each image's file as the tables name it (a relative path where possible).
     IMAGE_SOURCES = image_sources(IMAGES, config["dataset"])
     # A folder data set's labels are checked now, not after every backend ran on every image.
@@ -173,7 +229,7 @@ except UserError as err:
 
 def get_build_config():
     """Name of the (first) Gemmini build configuration: the model library and ELFs are cached
-    per configuration under results/build/<name>/ and results/elf/<name>/."""
+    per configuration under results/build/<name>/."""
     return next(iter(BUILDS))
 
 
@@ -184,10 +240,6 @@ def get_gemmini_section(wildcards):
     return build.section
 
 
-def get_firmware_elf(wildcards):
-    return f"results/elf/{get_build_config()}/{wildcards.image}.elf"
-
-
 def get_spike_extension_sources():
     """Every file the extension build reads (repository paths, so they work from any --directory)."""
     root = Path(workflow.basedir) / "gemmini"
@@ -196,4 +248,4 @@ def get_spike_extension_sources():
         root / "include" / "gemmini_params.h",
         root / "isa" / "gemmini_commands.h",
     ]
-    return sorted(str(p) for p in files if p.is_file())
+    return rel(sorted(str(p) for p in files if p.is_file()))

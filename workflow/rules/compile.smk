@@ -1,5 +1,6 @@
 # Compile stage: params -> the Relax integer graph (TVMScript), the Gemmini model library
-# (MLF-style archive, once per Gemmini configuration) and the tvm-cpu backend per image.
+# (MLF-style archive, once per Gemmini configuration), the tvm-cpu library (once per model)
+# and the tvm-cpu backend per shard of images.
 
 register_backend("tvm-cpu")
 
@@ -16,6 +17,8 @@ rule write_relax_graph:
         "results/benchmarks/write_relax_graph/write_relax_graph.tsv"
     conda:
         "../../envs/compile.yaml"
+    params:
+        code=stage_code("relax_graph"),
     script:
         "../scripts/write_relax_graph.py"
 
@@ -35,24 +38,50 @@ rule emit_model_library:
         "../../envs/compile.yaml"
     params:
         gemmini=get_gemmini_section,
+        code=stage_code("model_library"),
     script:
         "../scripts/emit_model_library.py"
 
 
-rule run_tvm_cpu:
+rule build_tvm_cpu_library:
     input:
         npz="results/model/params.npz",
         manifest="results/model/manifest.json",
-        image="results/inputs/{image}.bin",
     output:
-        "results/logits/tvm-cpu/{image}.npy",
+        "results/build/tvm-cpu/model.so",
     log:
-        "logs/run_tvm_cpu/{image}.log",
+        "logs/build_tvm_cpu_library/build_tvm_cpu_library.log",
     benchmark:
-        "results/benchmarks/run_tvm_cpu/{image}.tsv"
+        "results/benchmarks/build_tvm_cpu_library/build_tvm_cpu_library.tsv"
     conda:
         "../../envs/compile.yaml"
     params:
-        cache_dir="results/build/tvm-cpu",
+        code=stage_code("tvm-cpu-library"),
     script:
-        "../scripts/run_tvm_cpu.py"
+        "../scripts/build_tvm_cpu_library.py"
+
+
+rule run_tvm_cpu:
+    input:
+        library="results/build/tvm-cpu/model.so",
+        manifest="results/model/manifest.json",
+        quantized=shard_summary("quantize"),
+    output:
+        update("results/shards/tvm-cpu/{shard}.json"),
+    log:
+        "logs/run_tvm_cpu/{shard}.log",
+    benchmark:
+        "results/benchmarks/run_tvm_cpu/{shard}.tsv"
+    conda:
+        "../../envs/compile.yaml"
+    threads: config["shards"]["threads"]
+    resources:
+        runtime=shard_runtime(config["shards"]["host_timeout_s"]),
+        mem_mb=config["shards"]["mem_mb"],
+        cpus_per_task=config["shards"]["threads"],
+    params:
+        backend="tvm-cpu",
+        images=shard_images,
+        code=stage_code("tvm-cpu"),
+    script:
+        "../scripts/run_host_shard.py"

@@ -1,5 +1,8 @@
 # Model stage: demo images and checkpoint, checkpoint -> integer params, images -> int8 inputs,
-# and the two host reference backends (torch-int, torch-fakequant).
+# and the two host reference backends (torch-int, torch-fakequant). Per-image work runs in
+# shards (one job per shard, ivit_gemmini.shards): the job's declared output is its summary
+# (update(): Snakemake keeps it, the job reuses its current entries), the per-image files
+# (results/inputs/<image>.bin, results/logits/<backend>/<image>.npy) are written by the job.
 
 
 register_backend("torch-int")
@@ -52,44 +55,60 @@ rule export_params:
         "../../envs/model.yaml"
     params:
         num_heads=config["num_heads"],
+        code=stage_code("export_params"),
     script:
         "../scripts/export_params.py"
 
 
-rule quantize_image:
+rule quantize_images:
     input:
-        image=get_image_source,
-        npz="results/model/params.npz",
+        images=shard_image_files,
         manifest="results/model/manifest.json",
     output:
-        "results/inputs/{image}.bin",
+        update("results/shards/quantize/{shard}.json"),
     log:
-        "logs/quantize_image/{image}.log",
+        "logs/quantize_images/{shard}.log",
     benchmark:
-        "results/benchmarks/quantize_image/{image}.tsv"
+        "results/benchmarks/quantize_images/{shard}.tsv"
     conda:
         "../../envs/model.yaml"
+    resources:
+        runtime=shard_runtime(config["shards"]["host_timeout_s"]),
+        mem_mb=config["shards"]["mem_mb"],
+        cpus_per_task=1,
     params:
+        sources=shard_sources,
+        stamp=shard_image_stamp,
         exif_orientation=config["exif_orientation"],
+        code=stage_code("quantize"),
     script:
-        "../scripts/quantize_image.py"
+        "../scripts/quantize_shard.py"
 
 
 rule run_torch_int:
     input:
         npz="results/model/params.npz",
         manifest="results/model/manifest.json",
-        image="results/inputs/{image}.bin",
+        quantized=shard_summary("quantize"),
     output:
-        "results/logits/torch-int/{image}.npy",
+        update("results/shards/torch-int/{shard}.json"),
     log:
-        "logs/run_torch_int/{image}.log",
+        "logs/run_torch_int/{shard}.log",
     benchmark:
-        "results/benchmarks/run_torch_int/{image}.tsv"
+        "results/benchmarks/run_torch_int/{shard}.tsv"
     conda:
         "../../envs/model.yaml"
+    threads: config["shards"]["threads"]
+    resources:
+        runtime=shard_runtime(config["shards"]["host_timeout_s"]),
+        mem_mb=config["shards"]["mem_mb"],
+        cpus_per_task=config["shards"]["threads"],
+    params:
+        backend="torch-int",
+        images=shard_images,
+        code=stage_code("torch-int"),
     script:
-        "../scripts/run_torch_int.py"
+        "../scripts/run_host_shard.py"
 
 
 rule run_torch_fakequant:
@@ -97,16 +116,24 @@ rule run_torch_fakequant:
         checkpoint=get_checkpoint(),
         npz="results/model/params.npz",
         manifest="results/model/manifest.json",
-        image="results/inputs/{image}.bin",
+        quantized=shard_summary("quantize"),
     output:
-        "results/logits/torch-fakequant/{image}.npy",
+        update("results/shards/torch-fakequant/{shard}.json"),
     log:
-        "logs/run_torch_fakequant/{image}.log",
+        "logs/run_torch_fakequant/{shard}.log",
     benchmark:
-        "results/benchmarks/run_torch_fakequant/{image}.tsv"
+        "results/benchmarks/run_torch_fakequant/{shard}.tsv"
     conda:
         "../../envs/model.yaml"
+    threads: config["shards"]["threads"]
+    resources:
+        runtime=shard_runtime(config["shards"]["host_timeout_s"]),
+        mem_mb=config["shards"]["mem_mb"],
+        cpus_per_task=config["shards"]["threads"],
     params:
+        backend="torch-fakequant",
+        images=shard_images,
         num_heads=config["num_heads"],
+        code=stage_code("torch-fakequant"),
     script:
-        "../scripts/run_torch_fakequant.py"
+        "../scripts/run_host_shard.py"

@@ -22,73 +22,6 @@ rule paper:
         paper_targets.paper_outputs(config, get_table_output()),
 
 
-# Data-set runs: the host backends in batches of paper.batch_size images (one process each, the
-# same per-image functions, one logit file per image). These rules have no wildcards, so
-# Snakemake prefers them over run_torch_int / run_torch_fakequant for these files.
-for batch in paper_targets.host_batches(config, list(IMAGES)):
-
-    rule:
-        name:
-            batch.rule
-        input:
-            npz="results/model/params.npz",
-            manifest="results/model/manifest.json",
-            images=batch.inputs,
-            checkpoint=get_checkpoint(),
-        output:
-            batch.logits,
-        log:
-            f"logs/{batch.rule}/{batch.rule}.log",
-        benchmark:
-            batch.benchmark
-        localrule: True  # host work, like run_torch_int (only simulations go to SLURM)
-        conda:
-            "../../envs/paper.yaml"
-        params:
-            backend=batch.backend,
-            num_heads=config["num_heads"],
-        script:
-            "../scripts/paper_run_host_batch.py"
-
-
-# Data-set runs with spike: per batch, each image's ELF is linked and run on Spike by the
-# firmware and simulate stages' own functions (cached per image: ELF, stats, logits, log).
-for batch in paper_targets.spike_batches(config, list(IMAGES)):
-
-    rule:
-        name:
-            batch.rule
-        input:
-            library=f"results/build/{get_build_config()}/libmodel.a",
-            extension=f"results/build/{get_build_config()}/libgemmini.so",
-            manifest="results/model/manifest.json",
-            images=batch.inputs,
-            sources=firmware_dependencies(),
-        output:
-            elfs=batch.elfs(get_build_config()),
-            logits=batch.logits,
-            stats=batch.stats,
-        log:
-            f"logs/{batch.rule}/{batch.rule}.log",
-        benchmark:
-            batch.benchmark
-        conda:
-            "../../envs/paper.yaml"
-        resources:
-            runtime=slurm_runtime_minutes(
-                config["spike"]["timeout_s"] * len(batch.images)
-            ),
-            mem_mb=config["spike"]["mem_mb"],
-            cpus_per_task=1,
-        params:
-            timeout_s=config["spike"]["timeout_s"],
-            spike_logs=batch.spike_logs,
-            memory_mb=config["firmware"]["memory_mb"],
-            stack_kb=config["firmware"]["stack_kb"],
-        script:
-            "../scripts/paper_run_spike_batch.py"
-
-
 rule train_digits_qat:
     output:
         checkpoint="results/paper/digits/checkpoint.pth",
@@ -114,29 +47,6 @@ rule train_digits_qat:
         "../scripts/paper_train_digits_qat.py"
 
 
-if config["dataset"]["source"] == "digits":
-
-    # One job writes every digits input (quantize_image would need an image file per id).
-    ruleorder: prepare_digits_inputs > quantize_image
-
-    localrules:
-        prepare_digits_inputs,
-
-    rule prepare_digits_inputs:
-        input:
-            manifest="results/model/manifest.json",
-        output:
-            expand("results/inputs/{image}.bin", image=IMAGES),
-        log:
-            "logs/prepare_digits_inputs/prepare_digits_inputs.log",
-        benchmark:
-            "results/benchmarks/prepare_digits_inputs/prepare_digits_inputs.tsv"
-        conda:
-            "../../envs/paper.yaml"
-        script:
-            "../scripts/paper_prepare_digits_inputs.py"
-
-
 rule write_labels:
     input:
         manifest="results/model/manifest.json",
@@ -159,7 +69,7 @@ rule write_labels:
 
 rule tabulate_accuracy:
     input:
-        logits=get_logits(),
+        summaries=get_summaries(),
         labels="results/paper/labels.csv",
         manifest="results/model/manifest.json",
         fp32=paper_targets.fp32_predictions(config),
@@ -180,13 +90,15 @@ rule tabulate_accuracy:
         "../../envs/paper.yaml"
     params:
         data=paper_targets.dataset_description(config),
+        images=list(IMAGES),
+        backends=config["backends"],
     script:
         "../scripts/paper_tabulate_accuracy.py"
 
 
 rule tabulate_verification:
     input:
-        logits=paper_targets.verify_logits(config, IMAGES),
+        summaries=get_summaries(),
         manifest="results/model/manifest.json",
         labels=paper_targets.labels(config),
     output:
@@ -216,9 +128,8 @@ rule tabulate_verification:
 
 rule tabulate_performance:
     input:
-        # Every logit file: the table is made after every per-image stage wrote its benchmark.
-        logits=get_logits(),
-        stats=paper_targets.spike_stats(config, IMAGES),
+        # Every shard: the table is made after every shard job wrote its benchmark.
+        summaries=get_summaries(),
         manifest="results/model/manifest.json",
     output:
         csv=report(
@@ -237,6 +148,7 @@ rule tabulate_performance:
     params:
         bench_root="results/benchmarks",
         images=list(IMAGES),
+        spike=shard_summary("spike", "*"),
     script:
         "../scripts/paper_tabulate_performance.py"
 
@@ -284,8 +196,8 @@ rule plot_agreement:
 
 rule plot_layer_costs:
     input:
-        # The first image's run stands for all: the kernels are the same for every image.
-        paper_targets.spike_stats(config, IMAGES)[:1],
+        # The first shard's first image stands for all: the kernels are the same for every image.
+        get_summaries(["spike"])[:1] if "spike" in config["backends"] else [],
     output:
         report(
             "results/paper/layer_costs.png",

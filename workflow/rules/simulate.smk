@@ -1,6 +1,7 @@
-# Simulate stage (Spike): our Gemmini extension for the installed spike, then one run per image.
-# The Spike log is a `log:` so it is kept when the run fails; the logits are written last, only
-# after a complete, parsed prediction block.
+# Simulate stage (Spike): our Gemmini extension for the installed spike, then one job per shard
+# of images and Gemmini configuration: per image a temporary ELF, its Spike log, stats and
+# logits under results/{logs,stats,logits}/spike/<config>/ (logits last, only after a complete,
+# parsed prediction block). A trap or timeout is a failure record, not a failed job.
 
 
 from ivit_gemmini.simulate.resources import slurm_runtime_minutes
@@ -23,32 +24,36 @@ rule build_spike_extension:
     conda:
         "../../envs/simulate.yaml"
     params:
-        cache_dir=str(Path(workflow.basedir) / "build" / "spike"),
+        cache_dir=os.path.relpath(Path(workflow.basedir) / "build" / "spike"),
+        code=stage_code("spike_extension"),
     script:
         "../scripts/build_spike_extension.py"
 
 
 rule run_spike:
     input:
-        elf=get_firmware_elf,
-        extension=f"results/build/{get_build_config()}/libgemmini.so",
+        library="results/build/{config}/libmodel.a",
+        extension="results/build/{config}/libgemmini.so",
         manifest="results/model/manifest.json",
+        quantized=shard_summary("quantize"),
+        sources=rel(firmware_dependencies()),
     output:
-        logits="results/logits/spike/{image}.npy",
-        stats="results/stats/spike/{image}.json",
+        update("results/shards/spike/{config}/{shard}.json"),
     log:
-        stage="logs/run_spike/{image}.log",
-        spike="results/logs/spike/{image}.log",
+        "logs/run_spike/{config}/{shard}.log",
     benchmark:
-        "results/benchmarks/run_spike/{image}.tsv"
+        "results/benchmarks/run_spike/{config}/{shard}.tsv"
     conda:
         "../../envs/simulate.yaml"
     resources:
-        runtime=slurm_runtime_minutes(config["spike"]["timeout_s"]),
+        runtime=shard_runtime(config["spike"]["timeout_s"]),
         mem_mb=config["spike"]["mem_mb"],
         cpus_per_task=1,
     params:
+        images=shard_images,
         timeout_s=config["spike"]["timeout_s"],
+        code=stage_code("spike"),
         memory_mb=config["firmware"]["memory_mb"],
+        stack_kb=config["firmware"]["stack_kb"],
     script:
         "../scripts/run_spike.py"

@@ -13,45 +13,17 @@ localrules:
     aggregate_sweep,
 
 
-# Per-image Spike outputs of a build, as path patterns ({config}, {image}).
-SWEEP_STATS = "results/sweep/stats/{config}/{image}.json"
-SWEEP_LOGITS = "results/sweep/logits/{config}/{image}.npy"
-
-
-rule run_spike_config:
-    input:
-        elf="results/elf/{config}/{image}.elf",
-        extension="results/build/{config}/libgemmini.so",
-        manifest="results/model/manifest.json",
-    output:
-        logits=SWEEP_LOGITS,
-        stats=SWEEP_STATS,
-    log:
-        stage="logs/run_spike_config/{config}/{image}.log",
-        spike="results/sweep/logs/{config}/{image}.log",
-    benchmark:
-        "results/benchmarks/run_spike_config/{config}/{image}.tsv"
-    wildcard_constraints:
-        config="[A-Za-z0-9_.-]+",
-    conda:
-        "../../envs/simulate.yaml"
-    resources:
-        runtime=slurm_runtime_minutes(config["spike"]["timeout_s"]),
-        mem_mb=config["spike"]["mem_mb"],
-        cpus_per_task=1,
-    params:
-        timeout_s=config["spike"]["timeout_s"],
-        memory_mb=config["firmware"]["memory_mb"],
-    script:
-        "../scripts/run_spike.py"
+# Per-image files the Spike shard jobs write (ivit_gemmini.shards.stages), as path patterns.
+SWEEP_STATS = "results/stats/spike/{config}/{image}.json"
+SWEEP_LOGITS = "results/logits/spike/{config}/{image}.npy"
 
 
 rule sweep_points:
     input:
         manifest="results/model/manifest.json",
-        stats=expand(SWEEP_STATS, config=BUILDS, image=IMAGES),
-        logits=expand(SWEEP_LOGITS, config=BUILDS, image=IMAGES),
-        reference=expand("results/logits/torch-int/{image}.npy", image=IMAGES),
+        # Spike on every build (the shard jobs write the per-image files).
+        spike=[shard_summary("spike", s, build=b) for b in BUILDS for s in SHARDS],
+        reference=get_summaries(["torch-int"]),
     output:
         "results/sweep/points.csv",
     log:

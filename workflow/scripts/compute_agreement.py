@@ -1,9 +1,9 @@
-"""Snakemake shim: logit files -> results/tables/agreement.csv + agreement.md."""
+"""Snakemake shim: shard summaries -> results/tables/agreement.csv + agreement.md."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
-from ivit_gemmini.evaluate.agreement import compute_agreement
+from ivit_gemmini.shards.collect import table_stage
 
 p = snakemake.params
-run_stage(snakemake.log[0], compute_agreement, list(snakemake.input.logits), p.backends,
-          p.images, on_mismatch=p.on_mismatch, demo=p.demo, csv_out=snakemake.output.csv,
+run_stage(snakemake.log[0], table_stage, "agreement", list(snakemake.input.summaries), p.images,
+          p.backends, on_mismatch=p.on_mismatch, demo=p.demo, csv_out=snakemake.output.csv,
           md_out=snakemake.output.md, manifest=snakemake.input.manifest)

@@ -1,7 +1,8 @@
-"""Snakemake shim: one paper figure (params.kind) from its table or stats file."""
+"""Snakemake shim: one paper figure (accuracy bars, agreement heat map, per-kernel cost)."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
 from ivit_gemmini.paper import figures
+from ivit_gemmini.shards.collect import layer_costs_stage
 
 kind, src, out = snakemake.params.kind, snakemake.input[0], snakemake.output[0]
 if kind == "agreement":
@@ -9,4 +10,4 @@ if kind == "agreement":
 elif kind == "accuracy":
     run_stage(snakemake.log[0], figures.accuracy_bars, src, out)
 else:
-    run_stage(snakemake.log[0], figures.layer_costs, src, out)
+    run_stage(snakemake.log[0], layer_costs_stage, src, out)

@@ -1,9 +1,10 @@
-"""Snakemake shim: run one image's ELF on Spike; keep the log, write stats, then logits."""
+"""Snakemake shim: spike on one shard of images for one Gemmini configuration."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
-from ivit_gemmini.simulate.spike_stage import run_spike_stage
+from ivit_gemmini.shards.stages import spike_shard
 
-run_stage(snakemake.log.stage, run_spike_stage, snakemake.input.elf, snakemake.input.extension,
-          snakemake.input.manifest, timeout_s=snakemake.params.timeout_s,
-          log_path=snakemake.log.spike, logits_path=snakemake.output.logits,
-          stats_path=snakemake.output.stats, memory_mb=snakemake.params.memory_mb)
+p, i, w = snakemake.params, snakemake.input, snakemake.wildcards
+run_stage(snakemake.log[0], spike_shard, w.config, w.shard, list(p.images), [i.quantized],
+          i.library, i.extension, i.manifest, snakemake.output[0], code=p.code,
+          job_log=snakemake.log[0], timeout_s=p.timeout_s, memory_mb=p.memory_mb,
+          stack_kb=p.stack_kb)

@@ -1,11 +1,10 @@
-"""Snakemake shim: run one image's ELF on the Chipyard simulator; keep the log, write stats
-(with the cycle count), then logits."""
+"""Snakemake shim: verilator on one shard of images for one Gemmini configuration."""
 # ruff: noqa: F821  (`snakemake` is injected by the script directive)
 from ivit_gemmini.cli import run_stage
-from ivit_gemmini.simulate.verilator_stage import run_verilator_stage
+from ivit_gemmini.shards.stages import verilator_shard
 
-p = snakemake.params
-run_stage(snakemake.log.stage, run_verilator_stage, snakemake.input.elf,
-          snakemake.input.manifest, simulator=p.simulator, dramsim_ini_dir=p.dramsim_ini_dir,
-          max_cycles=p.max_cycles, timeout_s=p.timeout_s, log_path=snakemake.log.verilator,
-          logits_path=snakemake.output.logits, stats_path=snakemake.output.stats)
+p, i, w = snakemake.params, snakemake.input, snakemake.wildcards
+run_stage(snakemake.log[0], verilator_shard, w.config, w.shard, list(p.images), [i.quantized],
+          i.library, i.manifest, snakemake.output[0], code=p.code, job_log=snakemake.log[0],
+          simulator=p.simulator, dramsim_ini_dir=p.dramsim_ini_dir, max_cycles=p.max_cycles,
+          timeout_s=p.timeout_s, memory_mb=p.memory_mb, stack_kb=p.stack_kb)

@@ -68,3 +68,20 @@ def run_images(
     """Logits of every image (name -> int64 vector) from one compiled library."""
     backend = CpuBackend(params, cache_dir)
     return {name: backend(img) for name, img in images.items()}
+
+
+def build_library(params_npz: str | Path, manifest: str | Path, out: str | Path) -> Path:
+    """The `build_tvm_cpu_library` rule: the Relax graph with its bound params compiled for the
+    host once, exported as the shared library `out` that every tvm-cpu shard job loads."""
+    from ivit_gemmini.model.params import load_params
+
+    tvm_adapter.check_version()
+    params = load_params(Path(params_npz), Path(manifest))
+    exe = tvm_adapter.compile_llvm(graph.bind(graph.build_relax_module(params), params))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # export_library wants a .so name: write beside, then rename (atomic on one disk).
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.so")
+    tvm_adapter.export_library(exe, tmp)
+    os.replace(tmp, out)
+    return out

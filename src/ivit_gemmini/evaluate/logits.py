@@ -1,4 +1,4 @@
-"""Logit files: `results/logits/{backend}/{image}.npy`, int64 at the manifest's logit scale."""
+"""Logit files: `results/logits/{backend}/[{config}/]{image}.npy`, int64, at the logit scale."""
 
 from __future__ import annotations
 
@@ -45,8 +45,12 @@ def load_logits(path: str | Path, num_classes: int | None = None) -> np.ndarray:
 
 
 def backend_and_image(path: str | Path) -> tuple[str, str]:
-    """(backend, image id) of a path laid out as `.../logits/{backend}/{image}.npy`."""
+    """(backend, image id) of `.../logits/{backend}/[{config}/]{image}.npy` (the folder after
+    `logits`; a simulator's logits sit one level deeper, under the Gemmini configuration)."""
     p = Path(path)
+    parts = p.parts
+    if "logits" in parts[:-1]:
+        return parts[len(parts) - 1 - parts[::-1].index("logits") + 1], p.stem
     return p.parent.name, p.stem
 
 

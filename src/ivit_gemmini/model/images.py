@@ -191,17 +191,72 @@ def read_input(path: str | Path, in_chans: int, image_size: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.int8).reshape(in_chans, image_size, image_size).copy()
 
 
+def resize_shorter(img: Image.Image, size: int) -> Image.Image:
+    """torchvision's `Resize(size)` on a PIL image: the shorter side becomes `size`, the longer
+    int(size * long / short), bicubic (PIL's, which is antialiased); unchanged if already so."""
+    w, h = img.size
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = size, int(size * long / short)
+    new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
+    if (new_w, new_h) == (w, h):
+        return img
+    return img.resize((new_w, new_h), Image.Resampling.BICUBIC)
+
+
+def center_crop(img: Image.Image, size: int) -> Image.Image:
+    """torchvision's `CenterCrop(size)` on a PIL image no smaller than `size` (after Resize)."""
+    w, h = img.size
+    if w < size or h < size:
+        raise UserError(f"image of {w}x{h} px is smaller than the {size} px crop after resizing")
+    top, left = int(round((h - size) / 2.0)), int(round((w - size) / 2.0))
+    return img.crop((left, top, left + size, top + size))
+
+
+def preprocess_array(img: Image.Image, image_size: int) -> np.ndarray:
+    """`preprocess` with Pillow and numpy only (no torch import): float32 (3, S, S), the same
+    float32 operations in the same order (x / 255, then (x - mean) / std), so bit-identical
+    (tests/test_images_load.py compares the two on the demo photographs)."""
+    img = center_crop(resize_shorter(img, math.floor(image_size / DEIT_CROP_PCT)), image_size)
+    x = np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).astype(np.float32) / np.float32(255)
+    mean = np.asarray(IMAGENET_MEAN, dtype=np.float32).reshape(3, 1, 1)
+    std = np.asarray(IMAGENET_STD, dtype=np.float32).reshape(3, 1, 1)
+    return (x - mean) / std
+
+
+def quantize_array(x_float: np.ndarray, scale: float) -> np.ndarray:
+    """int8 codes as I-ViT's `qact_input` (`model.fakequant.quantize_input`) makes them, in
+    numpy: round-half-to-even of float32(1 / s) * x in float32, clamped to [-128, 127]."""
+    recip = np.float32(1.0) / np.float32(scale)
+    q = np.rint(recip * np.asarray(x_float, dtype=np.float32))
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def input_scale_and_arch(manifest: str | Path) -> tuple[float, dict]:
+    """The input scale and architecture of a params manifest (JSON only: no torch)."""
+    import json
+
+    try:
+        info = json.loads(Path(manifest).read_text(encoding="utf-8"))
+        return float(info["input_scale"]), dict(info["arch"])
+    except (OSError, ValueError, KeyError) as err:
+        raise UserError(f"cannot read the input scale from {manifest} ({err}): re-export the "
+                        "params") from None
+
+
+def quantize_image_file(image_path: str | Path, input_scale: float, arch: dict,
+                        out: str | Path, exif_orientation: bool = True) -> None:
+    """Image file -> DeiT preprocessing -> int8 at the input scale -> `out` (no torch)."""
+    if int(arch["in_chans"]) != 3:
+        raise UserError(f"the checkpoint expects {arch['in_chans']} input channels; images are RGB")
+    size = int(arch["image_size"])
+    img = load_image(image_path, exif_orientation=exif_orientation)
+    q = quantize_array(preprocess_array(img, size), input_scale)
+    write_input(out, q.reshape(3, size, size))
+
+
 def quantize_image(image_path: str | Path, params_npz: str | Path, manifest: str | Path,
                    out: str | Path, exif_orientation: bool = True) -> None:
-    """The `quantize_image` stage: image file -> preprocessed -> int8 at the input scale."""
-    from ivit_gemmini.model.fakequant import quantize_input
-    from ivit_gemmini.model.params import load_params
-
-    params = load_params(Path(params_npz), Path(manifest))
-    arch = params.arch
-    if arch.in_chans != 3:
-        raise UserError(f"the checkpoint expects {arch.in_chans} input channels; images are RGB")
-    x = preprocess(load_image(image_path, exif_orientation=exif_orientation),
-                   arch.image_size)
-    q = np.asarray(quantize_input(x, params.input_scale))
-    write_input(out, q.astype(np.int8, copy=False).reshape(3, arch.image_size, arch.image_size))
+    """Image file -> preprocessed -> int8 at the input scale (the manifest's; `params_npz`
+    is accepted for the callers that pass it)."""
+    scale, arch = input_scale_and_arch(manifest)
+    quantize_image_file(image_path, scale, arch, out, exif_orientation=exif_orientation)

@@ -21,7 +21,9 @@ from ivit_gemmini.io import atomic_write_text
 SEED_SPIKE_WALL_S = 5 * 60  # the seed README: "Spike (ISS) ~5 minutes, ~11B cycles" per image
 SEED_CYCLES = 11e9
 SEED_MODEL = "DeiT-tiny 224 px, from its README"
-BATCH_SUFFIX = "_batch"  # benchmark folders of paper.batch's host-backend jobs
+# Rules whose jobs each run a shard of images (benchmark folder = rule name).
+SHARD_RULES = frozenset({"quantize_images", "run_torch_int", "run_torch_fakequant",
+                         "run_tvm_cpu", "run_spike", "run_verilator"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def stage_times(bench_root: Path, images: Sequence[str]) -> list[StageTime]:
     out = []
     for rule_dir in sorted(p for p in bench_root.iterdir() if p.is_dir()):
         files = sorted(rule_dir.rglob("*.tsv"))
-        batched = rule_dir.name.endswith(BATCH_SUFFIX)  # jobs of many images (paper.batch)
+        batched = rule_dir.name in SHARD_RULES  # jobs of many images (shards)
         mine = [f for f in files if f.stem in wanted]
         per_image = bool(mine) or batched
         chosen = mine if mine else files
@@ -159,7 +161,7 @@ def performance_markdown(spike: Sequence[SpikeImage], stages: Sequence[StageTime
                   "total wall s | CPU s |",
                   "|---|---|---:|---:|---:|---:|---:|"]
         for t in stages:
-            runs = ("per image, batched" if t.stage.endswith(BATCH_SUFFIX) else "per image") \
+            runs = ("per image, in shards" if t.stage in SHARD_RULES else "per image") \
                 if t.per_image else "once"
             lines.append(f"| {t.stage} | {runs} | {t.jobs} | {t.mean_s:.2f} | {t.max_s:.2f} | "
                          f"{t.total_s:.1f} | {t.cpu_s:.1f} |")

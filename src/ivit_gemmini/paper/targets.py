@@ -7,7 +7,6 @@ linter asks for that) and so that the lists can be tested without Snakemake.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 DIGITS_DIR = "results/paper/digits"
@@ -21,24 +20,9 @@ def has_dataset(config: Mapping[str, Any]) -> bool:
     return config["dataset"]["source"] is not None
 
 
-def logits(backends: Sequence[str], images: Sequence[str]) -> list[str]:
-    return [f"results/logits/{b}/{i}.npy" for b in backends for i in images]
-
-
 def verify_images(config: Mapping[str, Any], images: Sequence[str]) -> list[str]:
     """The first `paper.verify_images` images of the run."""
     return list(images)[: config["paper"]["verify_images"]]
-
-
-def verify_logits(config: Mapping[str, Any], images: Sequence[str]) -> list[str]:
-    return logits(config["backends"], verify_images(config, images))
-
-
-def spike_stats(config: Mapping[str, Any], images: Sequence[str]) -> list[str]:
-    """Spike statistics of every image, when spike is a configured backend."""
-    if "spike" not in config["backends"]:
-        return []
-    return [f"results/stats/spike/{i}.json" for i in images]
 
 
 def fp32_predictions(config: Mapping[str, Any]) -> list[str]:
@@ -62,7 +46,8 @@ def dataset_description(config: Mapping[str, Any]) -> str:
 
 def paper_outputs(config: Mapping[str, Any], tables: Sequence[str]) -> list[str]:
     """Everything `rule paper` builds: the evaluate stage's `tables` plus the paper's own."""
-    out = [*tables, "results/paper/verification.md", "results/paper/verification.csv",
+    out = [*tables, "results/tables/complete.txt", "results/paper/verification.md",
+           "results/paper/verification.csv",
            "results/paper/performance.md", "results/paper/performance.csv",
            "results/paper/agreement.png"]
     if has_dataset(config):
@@ -71,62 +56,3 @@ def paper_outputs(config: Mapping[str, Any], tables: Sequence[str]) -> list[str]
     if "spike" in config["backends"]:
         out.append("results/paper/layer_costs.png")
     return out
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One batch job of a backend: its rule name, images, input and output files."""
-
-    rule: str
-    backend: str
-    index: int
-    images: tuple[str, ...]
-
-    @property
-    def inputs(self) -> list[str]:
-        return [f"results/inputs/{i}.bin" for i in self.images]
-
-    @property
-    def logits(self) -> list[str]:
-        return logits([self.backend], self.images)
-
-    @property
-    def benchmark(self) -> str:
-        return f"results/benchmarks/{self.rule.rsplit('_', 1)[0]}/{self.index:03d}.tsv"
-
-    def elfs(self, build_config: str) -> list[str]:
-        return [f"results/elf/{build_config}/{i}.elf" for i in self.images]
-
-    @property
-    def stats(self) -> list[str]:
-        return [f"results/stats/spike/{i}.json" for i in self.images]
-
-    @property
-    def spike_logs(self) -> list[str]:
-        return [f"results/logs/spike/{i}.log" for i in self.images]
-
-
-def _batches(config: Mapping[str, Any], images: Sequence[str], backends: Sequence[str]
-             ) -> list[Batch]:
-    """Batches of `backends` for a data-set run (`paper.batch_size` > 0), else none."""
-    size = config["paper"].get("batch_size", 0)
-    if not has_dataset(config) or size <= 0:
-        return []
-    out = []
-    for backend in (b for b in config["backends"] if b in backends):
-        stem = "run_" + backend.replace("-", "_") + "_batch"
-        for k, start in enumerate(range(0, len(images), size), start=1):
-            out.append(Batch(f"{stem}_{k:03d}", backend, k, tuple(images[start:start + size])))
-    return out
-
-
-def host_batches(config: Mapping[str, Any], images: Sequence[str]) -> list[Batch]:
-    """Batch jobs of the host backends (torch-int, torch-fakequant)."""
-    from ivit_gemmini.paper.batch import HOST_BACKENDS
-
-    return _batches(config, images, HOST_BACKENDS)
-
-
-def spike_batches(config: Mapping[str, Any], images: Sequence[str]) -> list[Batch]:
-    """Batch jobs of the spike backend (ELF link + Spike run per image)."""
-    return _batches(config, images, ["spike"])

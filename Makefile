@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 CONFIG ?= config/config.yaml
 PYTEST_ARGS ?=
 # Debian 12 packages the project needs (add yours here; setup installs only missing ones).
-# g++ builds our Spike extension and the host checks of the C model library.
+# g++ builds our Spike extension and the host checks of the C model library; verilator
+# simulates our RTL mesh (gemmini/rtl/) for the spike-rtl backend.
 DEB_PACKAGES := python3 python3-venv g++ \
 	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf device-tree-compiler \
-	munge slurmctld slurmd slurm-client
+	munge slurmctld slurmd slurm-client verilator
 
 .PHONY: setup demo test lint dry-run report clean paper sweep
 

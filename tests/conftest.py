@@ -28,3 +28,14 @@ def toy_checkpoint(tmp_path_factory) -> Path:
     out = folder / "toy_checkpoint.pth"
     make_demo_checkpoint(load_preprocessed(photos, TOY.image_size), out, seed=1, arch=TOY)
     return out
+
+
+@pytest.fixture(params=["functional", "rtl"], ids=["spike", "spike-rtl"])
+def mesh_backend(request: pytest.FixtureRequest):
+    """Run a test on both builds of the Spike extension: the functional mesh and our RTL mesh
+    (Verilated). For modules built on tests/spike_helpers.py (`usefixtures("mesh_backend")`)."""
+    import spike_helpers
+
+    spike_helpers.MESH["backend"] = request.param
+    yield request.param
+    spike_helpers.MESH["backend"] = "functional"

@@ -35,10 +35,12 @@ class Rig:
         return result
 
 
-@pytest.fixture(scope="session")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Rig:
+# Every ISA test runs on both builds of the extension: the functional mesh (`spike`) and our
+# RTL mesh simulated by Verilator (`spike-rtl`).
+@pytest.fixture(scope="session", params=["functional", "rtl"], ids=["spike", "spike-rtl"])
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rig:
     return Rig(
-        build_extension(CACHE / "spike-ext"),
+        build_extension(CACHE / "spike-ext", mesh=request.param),
         build_runner(CACHE / "case-runner"),
         tmp_path_factory.mktemp("gemmini_cases"),
     )

@@ -29,9 +29,18 @@ ACCUMULATE = 1 << 30
 FULL = 1 << 29
 
 
+# Which mesh the extension under test computes with: "functional" (the `spike` backend) or
+# "rtl" (the `spike-rtl` build); the fixture `mesh_backend` (conftest.py) switches it.
+MESH = {"backend": "functional"}
+
+
 @functools.cache
+def _extension(mesh: str) -> Path:
+    return build_extension(REPO / "build" / "spike", mesh=mesh)
+
+
 def extension() -> Path:
-    return build_extension(REPO / "build" / "spike")
+    return _extension(MESH["backend"])
 
 
 def f32_bits(x: float) -> int:

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from spike_helpers import ACC, ACCUMULATE, DIM, FULL, GARBAGE, Program
 
+pytestmark = pytest.mark.usefixtures("mesh_backend")  # spike and spike-rtl
+
 RNG = np.random.default_rng(10)
 
 

@@ -12,6 +12,8 @@ from spike_helpers import ACC, DIM, Program, local
 
 from ivit_gemmini.errors import UserError
 
+pytestmark = pytest.mark.usefixtures("mesh_backend")  # spike and spike-rtl
+
 
 def run_expecting(tmp_path: Path, p: Program, pattern: str) -> str:
     with pytest.raises(UserError, match=pattern) as err:

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from spike_helpers import Program
 
+pytestmark = pytest.mark.usefixtures("mesh_backend")  # spike and spike-rtl
+
 
 def conv_nhwc(x: np.ndarray, w: np.ndarray, bias: np.ndarray, stride: int, pad: int) -> np.ndarray:
     """x: (H, W, C) int8; w: (kh, kw, C, O) int8 -> (OH, OW, O) int64."""

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from spike_helpers import DIM, Program
 
+pytestmark = pytest.mark.usefixtures("mesh_backend")  # spike and spike-rtl
+
 
 def ceil_tiles(n: int) -> int:
     return -(-n // DIM)

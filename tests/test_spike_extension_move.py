@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from spike_helpers import ACC, ACCUMULATE, DIM, FULL, Program
+
+pytestmark = pytest.mark.usefixtures("mesh_backend")  # spike and spike-rtl
 
 
 def scale_to_int8(x: np.ndarray, scale: float) -> np.ndarray:

@@ -38,9 +38,9 @@ from ivit_gemmini.simulate.verilator_stage import check_verilator_config
 
 # Rules that become SLURM jobs with profiles/slurm: every shard job and every build.
 CLUSTER_RULES = {"quantize_images", "run_torch_int", "run_torch_fakequant", "run_tvm_cpu",
-                 "run_spike", "run_verilator", "export_params", "write_relax_graph",
-                 "emit_model_library", "build_model_library", "build_spike_extension",
-                 "build_tvm_cpu_library"}
+                 "run_spike", "run_spike_rtl", "run_verilator", "export_params",
+                 "write_relax_graph", "emit_model_library", "build_model_library",
+                 "build_spike_extension", "build_spike_rtl_extension", "build_tvm_cpu_library"}
 STANDIN_RULES = ["build_model_library", "run_spike", "build_spike_extension", "run_verilator",
                  "write_gemmini_params"]
 CFG = "dim16_sp4x4096_acc1024"

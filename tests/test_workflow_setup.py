@@ -34,5 +34,6 @@ def test_makefile_targets(repo):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.count("scripts/setup.sh") == 1  # setup once, before both
-    assert "snakemake --cores all --configfile config/config.yaml" in out
+    # make demo runs Snakemake through our runner (one-line failure summary, stale-lock recovery)
+    assert "-m ivit_gemmini.runner --cores all --configfile config/config.yaml" in out
     assert "-m pytest" in out and "|| true" not in out

@@ -5,12 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "gemmini_params.h"
 #include "guest_memory.h"
+#include "mesh_backend.h"
 #include "stats.h"
 
 namespace gemmini {
@@ -21,9 +23,7 @@ constexpr uint32_t kAccRows = ACC_ROWS;
 constexpr int kLoadUnits = 3;
 
 // Invalid use of the accelerator; the extension reports it with the instruction and traps.
-struct ModelError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using ModelError = MeshError;
 
 enum class Dataflow : uint8_t { OS = 0, WS = 1 };
 enum class Act : uint8_t { None = 0, Relu = 1, LayerNorm = 2, IGelu = 3, Softmax = 4 };
@@ -91,6 +91,12 @@ struct ConvGeometry;
 class Model {
  public:
   Model(GuestMemory& mem, Stats& stats);
+  ~Model() {  // the statistics outlive the model: keep the mesh's last figures
+    const std::string mesh = mesh_->stats_json(stats_.macs_useful);
+    stats_.mesh_json = [mesh] { return mesh; };
+  }
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   void config(uint64_t rs1, uint64_t rs2);
   void mvin(uint64_t dram, uint64_t local, int unit);
@@ -107,9 +113,12 @@ class Model {
   int8_t* sp_row(uint32_t row) { return &spad_[static_cast<size_t>(row) * DIM]; }
   int32_t* acc_row(uint32_t row) { return &acc_[static_cast<size_t>(row) * DIM]; }
   void check_rows(const char* what, bool acc, uint64_t first, uint64_t last) const;
-  void mac_a(const LocalOperand& a, const int32_t b[DIM][DIM], int32_t out[DIM][DIM]);
-  void write_output(const int32_t values[DIM][DIM]);
+  void gather_a(const LocalOperand& a, MeshJob& job);
+  void write_output(int tag, const int32_t values[DIM][DIM]);
   void time_compute(const LocalOperand& a, const LocalOperand& bd, bool new_weights);
+  // Before a command touches the scratchpad (acc=false) or the accumulator (acc=true) or the
+  // execute configuration (both): deliver mesh results in flight that could write there.
+  void sync_mesh(bool acc);
   int8_t activation(int8_t v, Act act) const { return act == Act::Relu && v < 0 ? 0 : v; }
   void store_row(uint64_t r, uint32_t base, uint64_t cols, bool to_acc, bool wide,
                  bool accumulate, uint32_t block_stride);
@@ -125,7 +134,19 @@ class Model {
   std::vector<int8_t> spad_;
   std::vector<int32_t> acc_;
   std::vector<uint8_t> line_;  // one DRAM row in flight (reused: no allocation per command)
-  int32_t pe_[DIM][DIM] = {};  // WS: the stationary weights; OS: the running sums
+  // The mesh (functional or RTL, mesh_backend.h) and where its results go: one entry per
+  // compute with a C operand, a ring indexed by tag (results arrive in order, few in flight).
+  struct OutputTarget {
+    LocalOperand c{kGarbage, 0, 0};
+    uint16_t c_stride = 1;
+    Act act = Act::None;
+  };
+  static constexpr int kTargets = 64;
+  OutputTarget targets_[kTargets];
+  int next_tag_ = 0;
+  int spad_outputs_in_flight_ = 0;  // results in flight that write the scratchpad
+  std::unique_ptr<MeshBackend> mesh_;
+  MeshJob job_;  // reused: no DIM^2 zeroing on the stack per compute
 
   // execute configuration
   Dataflow mode_ = Dataflow::OS;

@@ -26,13 +26,17 @@ Act decode_act(uint64_t field, Act current) {
 
 Model::Model(GuestMemory& mem, Stats& stats)
     : mem_(mem), stats_(stats), spad_(static_cast<size_t>(kSpRows) * DIM, 0),
-      acc_(static_cast<size_t>(kAccRows) * DIM, 0) {}
+      acc_(static_cast<size_t>(kAccRows) * DIM, 0),
+      mesh_(make_mesh_backend([this](int tag, const int32_t v[DIM][DIM]) { write_output(tag, v); })) {
+  stats_.mesh_json = [this] { return mesh_->stats_json(stats_.macs_useful); };
+}
 
 void Model::config(uint64_t rs1, uint64_t rs2) {
   static constexpr Unit kUnitOf[4] = {kExec, kLoad, kStore, kStore};  // norm: store side
   stats_.timing.config(kUnitOf[rs1 & 3]);
   switch (rs1 & 3) {
     case 0: {  // execute
+      sync_mesh(true);
       const bool set_only_strides = (rs1 >> 7) & 1;
       const auto mode = ((rs1 >> 2) & 1) ? Dataflow::WS : Dataflow::OS;
       const bool a_t = (rs1 >> 8) & 1, b_t = (rs1 >> 9) & 1;

@@ -24,6 +24,7 @@ void Model::mvin(uint64_t dram, uint64_t local, int unit) {
   const bool to_acc = op.is_acc();
   const uint32_t base = op.addr & 0x1FFFFFFF;
   const uint64_t rows = op.rows, cols = op.cols;
+  sync_mesh(to_acc);
   stats_.mvin_ops++;
   if (rows == 0 || cols == 0) return;
   const uint64_t pixels = lc.pixels_per_row;
@@ -93,6 +94,7 @@ void Model::mvout(uint64_t dram, uint64_t local) {
   const bool from_acc = op.is_acc();
   const uint32_t norm_cmd = (op.addr >> 26) & 7;
   const uint32_t base = op.addr & 0x3FFFFFF;
+  sync_mesh(true);
   stats_.mvout_ops++;
   if (!from_acc && (op.addr >> 26) != 0)  // bits 30:26 (accumulate, full, norm) are acc-only
     throw ModelError("MVOUT: scratchpad address " + hex(op.addr) +

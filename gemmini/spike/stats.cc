@@ -42,6 +42,8 @@ std::string Stats::to_json() const {
     << ", \"dma_read_bytes\": " << e.rdma_bytes << ", \"dma_write_bytes\": " << e.wdma_bytes
     << ", \"dma_read_requests\": " << e.rdma_reqs << ", \"dma_write_requests\": " << e.wdma_reqs
     << "},\n";
+  const std::string mesh = mesh_json ? mesh_json() : std::string();
+  if (!mesh.empty()) o << "  \"rtl\": " << mesh << ",\n";
   o << "  \"timing_model\": {\"dim\": " << DIM << ", \"bus_bytes\": " << p.bus_bytes
     << ", \"mem_bus_bytes\": " << p.mem_bus_bytes << ", \"max_bytes\": " << p.max_bytes << ", \"max_in_flight\": " << p.max_in_flight
     << ", \"rs_entries_ld\": " << p.rs_entries[kLoad] << ", \"rs_entries_ex\": "

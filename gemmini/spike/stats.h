@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "gemmini_params.h"
@@ -18,6 +19,7 @@ struct Stats {
   uint64_t macs_useful = 0;  // rows x inner x cols that hold real data
   Timing timing{BANK_NUM * BANK_ROWS, ACC_ROWS};
   CounterFile counters;
+  std::function<std::string()> mesh_json;  // the mesh backend's own statistics (RTL: "rtl")
 
   std::string to_json() const;
 };

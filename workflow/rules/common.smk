@@ -56,7 +56,7 @@ localrules:
 
 
 # Backends simulated per Gemmini configuration: their outputs sit under .../<backend>/<config>/.
-SIMULATORS = ("spike", "verilator")
+SIMULATORS = ("spike", "spike-rtl", "verilator")
 
 
 def register_backend(name):

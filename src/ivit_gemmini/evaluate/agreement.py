@@ -1,8 +1,9 @@
 """Agreement between backends: top-1, top-5 overlap, identical logits, largest difference.
 
-The exact family (torch-int, tvm-cpu, spike, verilator) implements the integer specification and
-must produce identical logits; torch-fakequant follows I-ViT's float32 semantics and is only
-reported (about 1 in 20 of its nonlinear outputs differs by one unit from an exact evaluation).
+The exact family (torch-int, tvm-cpu, spike, spike-rtl, verilator) implements the integer
+specification and must produce identical logits; torch-fakequant follows I-ViT's float32
+semantics and is only reported (about 1 in 20 of its nonlinear outputs differs by one unit
+from an exact evaluation).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ivit_gemmini.errors import UserError
 from ivit_gemmini.evaluate.topk import topk
 from ivit_gemmini.io import atomic_write_text
 
-EXACT_BACKENDS = frozenset({"torch-int", "tvm-cpu", "spike", "verilator"})
+EXACT_BACKENDS = frozenset({"torch-int", "tvm-cpu", "spike", "spike-rtl", "verilator"})
 # The summary row's "image": parentheses never occur in an image id (ids are [A-Za-z0-9_]+,
 # images.ID_PATTERN), so no image, not even one named `all`, can be taken for it.
 ALL_IMAGES = "(all)"

@@ -92,7 +92,7 @@ def run_calls(
 
     The JSON's `gemmini_cycles_modelled` is the sum of the calls' modelled cycles (each call ends
     with a fence, so each is one segment, `gemmini_segments` = len(calls))."""
-    from ivit_gemmini.firmware.toolchain import build_elf
+    from ivit_gemmini.firmware.toolchain import DEFAULT_MEMORY_MB, build_elf
     from ivit_gemmini.simulate.spike import build_extension, run_spike
 
     if not calls:
@@ -109,16 +109,23 @@ def run_calls(
                "CYCLES_ARENA_BYTES": str(arena)}
     includes = ([params] if params else []) + [REPO_ROOT / "gemmini" / "include",
                                                REPO_ROOT / "gemmini" / "isa"]
+    # The arena is a static array: give the program room for it beside code, stack and heap.
+    memory_mb = max(DEFAULT_MEMORY_MB, -(-arena // (1 << 20)) + 64)
+    # The key covers everything the ELF is built from, the runtime and its linker script included
+    # (an ELF cached before a runtime change would otherwise run with the wrong memory map).
     digest = hashlib.sha256(RUNNER_SOURCE.read_bytes())
-    for header in sorted((REPO_ROOT / "gemmini" / "include").glob("*.h")):
-        digest.update(header.read_bytes())
-    digest.update(json.dumps([defines, [str(i) for i in includes]]).encode())
+    for folder in ("include", "runtime"):
+        for source in sorted((REPO_ROOT / "gemmini" / folder).iterdir()):
+            if source.is_file():
+                digest.update(source.name.encode() + source.read_bytes())
+    digest.update(json.dumps([defines, [str(i) for i in includes], memory_mb]).encode())
     elf = cache / f"cycles-{digest.hexdigest()[:16]}.elf"
     if not elf.is_file():
-        build_elf([RUNNER_SOURCE], elf, includes, defines)
+        build_elf([RUNNER_SOURCE], elf, includes, defines, memory_mb=memory_mb)
     with tempfile.TemporaryDirectory(prefix="ivit-cycles-") as tmp:
         stats_path = Path(tmp) / "stats.json"
-        run = run_spike(elf, extension=extension, timeout_s=timeout_s, stats_json=stats_path)
+        run = run_spike(elf, extension=extension, timeout_s=timeout_s, stats_json=stats_path,
+                        memory_mb=memory_mb)
     if f"CYCLES-DONE {len(calls)}" not in run.stdout or not run.stats:
         raise UserError(f"the timing program did not finish; its output:\n{run.stdout[-2000:]}")
     return run.stats

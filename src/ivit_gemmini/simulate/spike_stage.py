@@ -97,6 +97,8 @@ def run_spike_image(
         "steps": block.steps_json(),
         "gemmini": gemmini_stats,
     }
+    if "rtl" in gemmini_stats:  # spike-rtl: the mesh clock counted by the RTL, its utilization
+        stats["rtl"] = gemmini_stats["rtl"]
     atomic_write_text(stats_path, json.dumps(stats, indent=2, sort_keys=True) + "\n")
     save_logits(logits_path, block.logits)
     return block
@@ -104,26 +106,31 @@ def run_spike_image(
 
 def run_spike_stage(elf: str, extension: str, manifest: str, *, timeout_s: float,
                     log_path: str, logits_path: str, stats_path: str,
-                    memory_mb: int = DEFAULT_MEMORY_MB) -> None:
-    """The `run_spike` rule: sizes from the manifest, then `run_spike_image`."""
+                    memory_mb: int = DEFAULT_MEMORY_MB, backend: str = "spike") -> None:
+    """The `run_spike` and `run_spike_rtl` rules (`backend` names which, for the message):
+    sizes from the manifest, then `run_spike_image`."""
     arch = json.loads(Path(manifest).read_text(encoding="utf-8"))["arch"]
     block = run_spike_image(Path(elf), Path(extension), timeout_s=float(timeout_s),
                             log_path=Path(log_path), logits_path=Path(logits_path),
                             stats_path=Path(stats_path), num_classes=int(arch["num_classes"]),
                             memory_mb=int(memory_mb))
     total = block.counters["total"]
-    print(f"spike {Path(elf).name}: top-5 {block.top}, {total.instret} instructions",
+    print(f"{backend} {Path(elf).name}: top-5 {block.top}, {total.instret} instructions",
           file=sys.stderr)
 
 
-def install_extension(cache_dir: str, out: str, *, params_header: str | None = None) -> Path:
+def install_extension(cache_dir: str, out: str, *, params_header: str | None = None,
+                      mesh: str = "functional", broken_pe: bool = False) -> Path:
     """Build the extension into `cache_dir` (reused when its sources and params header are
     unchanged) and copy it to `out`, the fixed path the workflow's rules depend on.
-    `params_header`: a generated gemmini_params.h (None: the committed default)."""
+    `params_header`: a generated gemmini_params.h (None: the committed default).
+    `mesh="rtl"`: the `spike-rtl` build, our RTL mesh Verilated for the header's DIM;
+    `broken_pe`: its PE (0,0) with a wrong sign extension (fault injection for tests)."""
     params_dir = Path(params_header).parent if params_header is not None else None
     if params_header is not None and Path(params_header).name != "gemmini_params.h":
         raise UserError(f"{params_header} is not a gemmini_params.h: pass the generated header")
-    built = spike.build_extension(Path(cache_dir), params_dir=params_dir)
+    built = spike.build_extension(Path(cache_dir), params_dir=params_dir, mesh=mesh,
+                                  broken_pe=broken_pe)
     with atomic_path(out) as tmp:
         shutil.copyfile(built, tmp)
     return Path(out)

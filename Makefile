@@ -12,7 +12,7 @@ DEB_PACKAGES := python3 python3-venv g++ \
 	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf device-tree-compiler \
 	munge slurmctld slurmd slurm-client verilator
 
-.PHONY: setup demo test lint dry-run report clean paper
+.PHONY: setup demo test lint dry-run report clean paper sweep
 
 setup:
 	@VENV=$(VENV) scripts/setup.sh $(DEB_PACKAGES)
@@ -51,6 +51,24 @@ paper: setup
 	$(PAPER_SMK)
 	$(PAPER_SMK) --report results/report.html
 	@cat $(PAPER_DIR)/results/paper/accuracy.md $(PAPER_DIR)/results/paper/verification.md
+
+# The design-space sweep (config/sweep.yaml: DeiT-tiny, -small, -base x six Gemmini
+# configurations on two demo photographs). One Snakemake run has one checkpoint, so each model
+# runs in a folder of its own ($(SWEEP_DIR)/deit-<size>/, its points in results/sweep/points.csv);
+# a last run in $(SWEEP_DIR) joins them into $(SWEEP_DIR)/results/sweep/sweep.md/.csv, the
+# figures and results/report.html.
+SWEEP_CONFIG ?= config/sweep.yaml
+SWEEP_DIR ?= runs/sweep
+SWEEP_MODELS ?= tiny small base
+SWEEP_OPTS = --cores all --snakefile $(abspath Snakefile) --configfile $(abspath $(SWEEP_CONFIG))
+sweep: setup
+	for m in $(SWEEP_MODELS); do \
+	  $(BIN)/snakemake sweep_points $(SWEEP_OPTS) --directory $(SWEEP_DIR)/deit-$$m \
+	    --config checkpoint=demo-$$m || exit 1; \
+	done
+	$(BIN)/snakemake sweep $(SWEEP_OPTS) --directory $(SWEEP_DIR)
+	$(BIN)/snakemake sweep $(SWEEP_OPTS) --directory $(SWEEP_DIR) --report results/report.html
+	@cat $(SWEEP_DIR)/results/sweep/sweep.md
 
 report: setup
 	$(RUN) --cores all --configfile $(CONFIG) --report results/report.html

@@ -23,6 +23,7 @@ include: "workflow/rules/verilator.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/profile.smk"
+include: "workflow/rules/sweep.smk"
 
 
 check_backends()

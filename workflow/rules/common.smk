@@ -14,6 +14,7 @@ from ivit_gemmini.codehash import stage_code
 from ivit_gemmini.config import load_schema, validate_config
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.firmware.elf import firmware_dependencies, library_dependencies
+from ivit_gemmini.model.architecture import DEMO_CHECKPOINTS
 from ivit_gemmini.model.images import DEMO_IMAGES, ID_PATTERN, find_images
 from ivit_gemmini.model.checkpoint_peek import checkpoint_num_classes
 from ivit_gemmini.paper.dataset import (
@@ -24,6 +25,7 @@ from ivit_gemmini.paper.dataset import (
 )
 from ivit_gemmini.shards.plan import SHARD_PATTERN, image_stamp, plan_shards
 from ivit_gemmini.simulate.resources import slurm_runtime_minutes
+from ivit_gemmini.sweep.configs import expand_builds
 
 # Backends whose logits some rule can produce; each stage registers the ones it implements.
 AVAILABLE_BACKENDS = []
@@ -73,7 +75,13 @@ def check_backends():
 
 
 def is_demo_checkpoint():
-    return config["checkpoint"] == "demo"
+    """demo, demo-small, demo-base: a seeded DeiT made here (random weights)."""
+    return config["checkpoint"] in DEMO_CHECKPOINTS
+
+
+def get_demo_checkpoint_name(wildcards):
+    """demo_small -> demo-small: the `checkpoint:` value whose architecture to make."""
+    return wildcards.demo.replace("_", "-")
 
 
 def is_digits_checkpoint():
@@ -84,7 +92,7 @@ def is_digits_checkpoint():
 def get_checkpoint():
     """The checkpoint file: the generated demo one, the trained digits one, or the user's."""
     if is_demo_checkpoint():
-        return "results/model/demo_checkpoint.pth"
+        return f"results/model/{config['checkpoint'].replace('-', '_')}_checkpoint.pth"
     if is_digits_checkpoint():
         return "results/paper/digits/checkpoint.pth"
     return config["checkpoint"]
@@ -194,7 +202,8 @@ try:
     if IMAGES is not None:
         pass
     elif config["images"] == "demo":
-        IMAGES = {name: f"results/images/demo/{name}.png" for name in DEMO_IMAGES}
+        names = config["demo_images"] or DEMO_IMAGES
+        IMAGES = {name: f"results/images/demo/{name}.png" for name in names}
     else:
         IMAGES = {k: str(p) for k, p in find_images(config["images"]).items()}
     if (
@@ -212,17 +221,24 @@ try:
     # A folder data set's labels are checked now, not after every backend ran on every image.
     if config["dataset"]["source"] == "folder":
         check_folder_labels(config["dataset"], IMAGES, get_num_classes())
+    # The Gemmini builds of this run: `gemmini_configs` (deduplicated by value) or `gemmini`.
+    BUILDS = expand_builds(config)
 except UserError as err:
     sys.exit(f"error: {err}")
 
 
 def get_build_config():
-    """Name of the Gemmini build configuration: the model library is built per
+    """Name of the (first) Gemmini build configuration: the model library is built per
     configuration under results/build/<name>/; simulator outputs sit under
     .../<backend>/<name>/."""
-    g = config["gemmini"]
-    name = f"dim{g['dim']}_sp{g['bank_num']}x{g['bank_rows']}_acc{g['acc_rows']}"
-    return name if g["max_bytes"] == 64 else f"{name}_mb{g['max_bytes']}"
+    return next(iter(BUILDS))
+
+
+def get_gemmini_section(wildcards):
+    """The `gemmini:`-style section of the build {config} (the first build's for a folder no
+    configuration names: write_gemmini_params then refuses it)."""
+    build = BUILDS.get(wildcards.config) or BUILDS[get_build_config()]
+    return build.section
 
 
 def get_spike_extension_sources():

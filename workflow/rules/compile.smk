@@ -37,7 +37,7 @@ rule emit_model_library:
     conda:
         "../../envs/compile.yaml"
     params:
-        gemmini=config["gemmini"],
+        gemmini=get_gemmini_section,
         code=stage_code("model_library"),
     script:
         "../scripts/emit_model_library.py"

@@ -1,10 +1,13 @@
 # Gemmini configuration: config["gemmini"] -> the generated params header every build of this
 # configuration compiles against (model library, Spike extension), first on the include path.
-# An unsupported configuration stops the workflow at start-up with one line.
+# An unsupported configuration, or one on which gemmini.h cannot tile the model's matmuls, stops
+# the workflow at start-up with one line (every build of `gemmini_configs`).
 from ivit_gemmini.gemmini.config import config_from_workflow
+from ivit_gemmini.sweep.configs import check_feasible, startup_architecture
 
 try:
     config_from_workflow(config["gemmini"])
+    check_feasible(BUILDS, *startup_architecture(config["checkpoint"]))
 except UserError as err:
     sys.exit(f"error: {err}")
 
@@ -19,7 +22,6 @@ rule write_gemmini_params:
     conda:
         "../../envs/firmware.yaml"
     params:
-        gemmini=config["gemmini"],
-        build_config=get_build_config(),
+        gemmini=get_gemmini_section,
     script:
         "../scripts/write_gemmini_params.py"

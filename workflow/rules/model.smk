@@ -26,13 +26,17 @@ rule make_demo_checkpoint:
     input:
         expand("results/images/demo/{image}.png", image=DEMO_IMAGES),
     output:
-        "results/model/demo_checkpoint.pth",
+        "results/model/{demo}_checkpoint.pth",
     log:
-        "logs/make_demo_checkpoint/make_demo_checkpoint.log",
+        "logs/make_demo_checkpoint/{demo}.log",
     benchmark:
-        "results/benchmarks/make_demo_checkpoint/make_demo_checkpoint.tsv"
+        "results/benchmarks/make_demo_checkpoint/{demo}.tsv"
+    wildcard_constraints:
+        demo="demo(_tiny|_small|_base)?",
     conda:
         "../../envs/model.yaml"
+    params:
+        checkpoint=get_demo_checkpoint_name,
     script:
         "../scripts/make_demo_checkpoint.py"
 

@@ -56,6 +56,9 @@ DEIT_SMALL = Architecture(depth=12, dim=384, num_heads=6, mlp_hidden=1536, patch
                           image_size=224)
 DEIT_BASE = Architecture(depth=12, dim=768, num_heads=12, mlp_hidden=3072, patch_size=16,
                          image_size=224)
+# `checkpoint:` values for which the workflow makes a seeded demo checkpoint (model/demo.py).
+DEMO_CHECKPOINTS = {"demo": DEIT_TINY, "demo-tiny": DEIT_TINY, "demo-small": DEIT_SMALL,
+                    "demo-base": DEIT_BASE}
 # A network small enough for unit tests (a forward pass takes milliseconds).
 TOY = Architecture(depth=2, dim=32, num_heads=2, mlp_hidden=64, patch_size=8, image_size=32,
                    num_classes=10)

@@ -158,7 +158,6 @@ def test_points_files_of_the_runs_or_this_run() -> None:
 
 
 def test_core_cycles_from_a_profile_by_hand(tmp_path: Path) -> None:
-    pytest.importorskip("ivit_gemmini.simulate.core_cycles")  # the core-cycle model's module
     files = two_images(tmp_path, second_spike=[4, 5, 6])
     for path in files["stats"]:  # one kernel "k" of 800 instructions, the rest outside kernels
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@
 # ivit_gemmini.sweep.
 
 
+from ivit_gemmini.simulate import core_cycles
 from ivit_gemmini.sweep import targets as sweep_targets
 
 
@@ -24,6 +25,8 @@ rule sweep_points:
         # Spike on every build (the shard jobs write the per-image files).
         spike=[shard_summary("spike", s, build=b) for b in BUILDS for s in SHARDS],
         reference=get_summaries(["torch-int"]),
+        # Each build's own core-cycle profile (its glue code and cache behaviour differ).
+        profiles=[p for b in BUILDS for p in core_cycles.profile_files(config, b)],
     output:
         "results/sweep/points.csv",
     log:
@@ -38,7 +41,7 @@ rule sweep_points:
             "stats": SWEEP_STATS,
             "spike_logits": SWEEP_LOGITS,
             "reference_logits": "results/logits/torch-int/{image}.npy",
-            "profile": None,
+            "profile": (core_cycles.profile_files(config, "{config}") or [None])[0],
         },
     script:
         "../scripts/sweep_points.py"

@@ -21,6 +21,7 @@ import numpy as np
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_write_text
 from ivit_gemmini.model.architecture import DEIT_BASE, DEIT_SMALL, DEIT_TINY, Architecture
+from ivit_gemmini.simulate.core_cycles import gemmini_cycles, image_cycles
 
 MODEL_NAMES = {DEIT_TINY: "deit-tiny", DEIT_SMALL: "deit-small", DEIT_BASE: "deit-base"}
 
@@ -52,15 +53,6 @@ def model_name(arch: Mapping[str, Any]) -> str:
     return MODEL_NAMES.get(a, f"vit-d{a.depth}-w{a.dim}-p{a.patch_size}-{a.image_size}px")
 
 
-def gemmini_cycles(stats: Mapping[str, Any]) -> int:
-    """The modelled Gemmini cycles of one run (the timing model's `gemmini_cycles_modelled`;
-    stats written before it carry the older estimate `cycles.overlapped`)."""
-    gem = stats.get("gemmini") or {}
-    if isinstance(gem.get("gemmini_cycles_modelled"), int):
-        return int(gem["gemmini_cycles_modelled"])
-    return int((gem.get("cycles") or {}).get("overlapped", 0))
-
-
 def image_figures(stats: Mapping[str, Any], profile: Mapping[str, Any] | None
                   ) -> dict[str, float | None]:
     """One image's figures from its Spike stats JSON (and the core-cycle profile, if any)."""
@@ -70,8 +62,6 @@ def image_figures(stats: Mapping[str, Any], profile: Mapping[str, Any] | None
     core: float | None = None
     total: float | None = None
     if profile is not None:  # the core-cycle model's one join (total = core + Gemmini wait)
-        from ivit_gemmini.simulate.core_cycles import image_cycles  # noqa: PLC0415
-
         joined = image_cycles(stats, profile)
         core, total = float(joined["core_cycles"]), float(joined["total_cycles"])
     return {

@@ -35,8 +35,12 @@ def test_predictions_csv_and_markdown(tmp_path):
 
 
 def test_class_names_imagenet_and_fallbacks(tmp_path):
+    from timm.data import ImageNetInfo
+
     names = resolve_class_names(None, 1000)
     assert names[282] == "tiger cat" and len(names) == 1000
+    info = ImageNetInfo()  # read without timm, so compare with timm's own descriptions
+    assert names == [info.index_to_description(i) for i in range(1000)]
     assert resolve_class_names(None, 3) == ["class 0", "class 1", "class 2"]
     (tmp_path / "names.txt").write_text("a\nb\n\n")
     assert resolve_class_names(str(tmp_path / "names.txt"), 2) == ["a", "b"]

@@ -6,7 +6,6 @@
 rule tabulate_predictions:
     input:
         summaries=get_summaries(),
-        npz="results/model/params.npz",
         manifest="results/model/manifest.json",
     output:
         csv=report(

@@ -5,6 +5,6 @@ from ivit_gemmini.shards.collect import table_stage
 
 p = snakemake.params
 run_stage(snakemake.log[0], table_stage, "predictions", list(snakemake.input.summaries),
-          p.images, p.backends, npz=snakemake.input.npz, manifest=snakemake.input.manifest,
+          p.images, p.backends, manifest=snakemake.input.manifest,
           class_names=p.class_names, demo=p.demo, checkpoint=p.checkpoint,
           csv_out=snakemake.output.csv, md_out=snakemake.output.md, sources=p.sources)

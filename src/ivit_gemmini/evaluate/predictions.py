@@ -93,19 +93,21 @@ def write_predictions(logits: dict[str, dict[str, np.ndarray]], backends: Sequen
     return rows
 
 
-def tabulate_predictions(logit_paths: Sequence[str | Path], params_npz: str | Path,
-                         manifest: str | Path, backends: Sequence[str], images: Sequence[str],
+def tabulate_predictions(logit_paths: Sequence[str | Path], manifest: str | Path,
+                         backends: Sequence[str], images: Sequence[str],
                          class_names: str | Sequence[str] | None, *, demo: bool,
                          checkpoint: str, csv_out: str | Path, md_out: str | Path,
                          sources: Mapping[str, str] | None = None) -> None:
-    """The `tabulate_predictions` stage: logit files -> predictions.csv + predictions.md."""
+    """The `tabulate_predictions` stage: logit files -> predictions.csv + predictions.md
+    (class count and logit scale from the params manifest)."""
+    import json
+
     from ivit_gemmini.evaluate.class_names import resolve_class_names
     from ivit_gemmini.evaluate.logits import load_logit_set
-    from ivit_gemmini.model.params import load_params
 
-    params = load_params(Path(params_npz), Path(manifest))
-    num_classes = params.arch.num_classes
+    info = json.loads(Path(manifest).read_text(encoding="utf-8"))
+    num_classes = int(info["arch"]["num_classes"])
     logits = load_logit_set(list(logit_paths), num_classes)
     names = resolve_class_names(class_names, num_classes)
-    write_predictions(logits, backends, images, names, params.logit_scale, demo=demo,
+    write_predictions(logits, backends, images, names, float(info["logit_scale"]), demo=demo,
                       checkpoint=checkpoint, csv_out=csv_out, md_out=md_out, sources=sources)

@@ -123,7 +123,7 @@ def table_stage(kind: str, summaries: Sequence[str], images: Sequence[str],
     if kind == "predictions":
         from ivit_gemmini.evaluate.predictions import tabulate_predictions
 
-        tabulate_predictions(files, kwargs.pop("npz"), kwargs.pop("manifest"), backends, ok,
+        tabulate_predictions(files, kwargs.pop("manifest"), backends, ok,
                              kwargs.pop("class_names"), **kwargs)
     elif kind == "agreement":
         from ivit_gemmini.evaluate.agreement import compute_agreement

@@ -148,3 +148,6 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
     yield cluster
     if cluster.started_here:
         subprocess.run(_as_root(STOP), capture_output=True, text=True, check=False)
+        # A slurm.conf naming a stopped controller makes every later Snakemake start wait
+        # ~9 s (its SLURM plugin runs `scontrol show config`): stop.sh must remove ours.
+        assert not Path("/etc/slurm/slurm.conf").exists(), "stop.sh left /etc/slurm/slurm.conf"

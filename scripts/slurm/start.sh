@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a single-node SLURM on this machine (for tests and for trying the SLURM profile).
 #
-# Idempotent: installs Debian's packages if missing, writes /etc/slurm/slurm.conf for this host,
+# Idempotent: installs Debian's packages if missing, writes /etc/slurm/slurm.conf for this host
+# (refusing to replace one it did not write: on a real cluster node, use that cluster),
 # creates a munge key if missing, starts munged (as the munge user), slurmctld and slurmd unless
 # they already run, then waits until `sinfo` shows the node idle. Needs root.
 # Stop it again with scripts/slurm/stop.sh (it uses the PID files written here).
@@ -69,6 +70,11 @@ NodeName=${host} CPUs=${cpus} RealMemory=${real_mem_mb} State=UNKNOWN
 PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 EOF
 )
+header="# Written by scripts/slurm/start.sh"
+if [[ -f /etc/slurm/slurm.conf ]] && [[ "$(head -1 /etc/slurm/slurm.conf)" != "$header"* ]]; then
+    die "/etc/slurm/slurm.conf exists and was not written by this script: this machine has its \
+own SLURM; submit to it (profiles/slurm) instead of starting a test cluster"
+fi
 conf_changed=0
 if [[ ! -f /etc/slurm/slurm.conf ]] || [[ "$(cat /etc/slurm/slurm.conf)" != "$conf" ]]; then
     printf '%s\n' "$conf" >/etc/slurm/slurm.conf

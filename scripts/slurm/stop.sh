@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Stop the single-node SLURM started by scripts/slurm/start.sh: slurmd, slurmctld, then munged.
 # Only the processes named in their PID files are signalled. Safe to run when nothing runs.
+# It also removes the /etc/slurm/slurm.conf that start.sh wrote: while a slurm.conf names a
+# controller that is not running, every SLURM client call waits ~9 s for it, and Snakemake's
+# SLURM plugin makes one such call each time Snakemake starts (any executor, any profile).
 set -euo pipefail
 
 [[ $(id -u) -eq 0 ]] || { echo "scripts/slurm/stop.sh: must run as root" >&2; exit 1; }
@@ -27,4 +30,7 @@ stop() {
 stop slurmd /run/slurmd.pid
 stop slurmctld /run/slurmctld.pid
 stop munged /run/munge/munged.pid
+if [[ "$(head -1 /etc/slurm/slurm.conf 2>/dev/null)" == "# Written by scripts/slurm/start.sh"* ]]; then
+    rm -f /etc/slurm/slurm.conf
+fi
 echo "SLURM stopped"

@@ -41,6 +41,25 @@ def test_digits_labels_follow_split():
                       "digits_test_0360": int(split.test_y[359])}
 
 
+def test_digits_all_split_is_load_digits_in_row_order():
+    from sklearn.datasets import load_digits
+
+    raw = load_digits()
+    images = dataset.dataset_images({"source": "digits", "split": "all", "num_samples": None})
+    assert len(images) == 1797 and list(images)[:2] == ["digits_0001", "digits_0002"]
+    assert list(images)[-1] == "digits_1797"
+    by_id = digits.images_by_id()
+    x, label = by_id["digits_1797"]
+    np.testing.assert_array_equal(x[0], raw.images[1796] / 8.0 - 1.0)
+    assert label == raw.target[1796]
+    assert dataset.digits_labels(["digits_0001", "digits_test_0001"]) == {
+        "digits_0001": int(raw.target[0]), "digits_test_0001": int(digits.load_split().test_y[0])}
+    with pytest.raises(UserError, match="has 1797 images"):
+        dataset.dataset_images({"source": "digits", "split": "all", "num_samples": 1798})
+    with pytest.raises(UserError, match="not a digits image id"):
+        dataset.digits_labels(["digits_9999"])
+
+
 def _png(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (4, 4)).save(path)

@@ -2,8 +2,9 @@
 
 Two sources, both turned into the same per-image files as any other images (so every backend
 runs them through the same rules):
-- `digits`: the test split of scikit-learn's digits (`paper/digits.py`); its int8 inputs are
-  written by `prepare_digits_inputs`, the model is the QAT checkpoint trained by the workflow.
+- `digits`: scikit-learn's digits (`paper/digits.py`), the test split or all 1,797 (`split`);
+  quantized by `quantize_images` like any image; the model is the QAT checkpoint trained by the
+  workflow.
 - `folder`: your images in ImageNet's validation layout, one sub-folder per class named by its
   synset (`n01440764`) or its class index (`0`..`999`), images at any depth inside it (as
   torchvision's ImageFolder); or a folder plus a labels file with one `<file name> <label>`
@@ -27,7 +28,7 @@ from typing import Any
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_write_text
 from ivit_gemmini.model.images import IMAGE_SUFFIXES, assign_ids
-from ivit_gemmini.paper.digits import TEST_SIZE, test_ids
+from ivit_gemmini.paper.digits import SPLITS, split_ids
 
 DIGITS = "digits"
 FOLDER = "folder"
@@ -48,10 +49,14 @@ def dataset_images(dataset: Mapping[str, Any] | None) -> dict[str, str] | None:
     assert dataset is not None
     count = dataset.get("num_samples")
     if source == DIGITS:
-        if count is not None and count > TEST_SIZE:
-            raise UserError(f"config 'dataset.num_samples' is {count} but the digits test set "
-                            f"has {TEST_SIZE} images: use at most {TEST_SIZE} or null")
-        return {image: DIGITS_SOURCE for image in test_ids(count or TEST_SIZE)}
+        split = str(dataset.get("split", "test"))
+        if split not in SPLITS:
+            raise UserError(f"config 'dataset.split' is {split!r}: use 'test' or 'all'")
+        if count is not None and count > SPLITS[split]:
+            raise UserError(f"config 'dataset.num_samples' is {count} but the digits {split} "
+                            f"set has {SPLITS[split]} images: use at most {SPLITS[split]} or "
+                            "null")
+        return {image: DIGITS_SOURCE for image in split_ids(split, count)}
     if source == FOLDER:
         files = folder_files(dataset.get("folder"), dataset.get("labels"))
         chosen = subsample(files, count, int(dataset.get("seed", 0)))
@@ -126,16 +131,11 @@ def subsample(files: Sequence[Path], count: int | None, seed: int) -> list[Path]
 
 @functools.cache
 def synset_indices() -> dict[str, int]:
-    """ImageNet synset -> class index, built once (timm's ImageNetInfo cost ~0.1 s per label).
-    Read from timm's own list (what ImageNetInfo().label_names() returns) without importing
-    timm, which imports torch: Snakemake checks labels at start-up."""
-    import importlib.util
+    """ImageNet synset -> class index, built once (timm's ImageNetInfo cost ~0.1 s per label),
+    from timm's list without importing timm (torch): Snakemake checks labels at start-up."""
+    from ivit_gemmini.evaluate.class_names import imagenet_synsets
 
-    spec = importlib.util.find_spec("timm")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("timm is not installed: run `make setup`")
-    synsets = Path(spec.submodule_search_locations[0]) / "data" / "_info" / "imagenet_synsets.txt"
-    return {name: i for i, name in enumerate(synsets.read_text(encoding="utf-8").split())}
+    return {name: i for i, name in enumerate(imagenet_synsets())}
 
 
 def class_index(name: str, where: str) -> int:
@@ -246,11 +246,14 @@ def _check_range(labels: Mapping[str, int], num_classes: int) -> None:
 
 
 def digits_labels(images: Sequence[str]) -> dict[str, int]:
-    from ivit_gemmini.paper.digits import load_split
+    from ivit_gemmini.paper.digits import images_by_id
 
-    split = load_split()
-    by_id = dict(zip(test_ids(len(split.test_y)), split.test_y.tolist(), strict=True))
-    return {image: int(by_id[image]) for image in images}
+    by_id = images_by_id()
+    missing = [image for image in images if image not in by_id]
+    if missing:
+        raise UserError(f"{missing[0]} is not a digits image id (digits_test_0001..0360 or "
+                        "digits_0001..1797)")
+    return {image: by_id[image][1] for image in images}
 
 
 def labels_csv(labels: Mapping[str, int]) -> str:

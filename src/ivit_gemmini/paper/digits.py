@@ -3,12 +3,13 @@
 1,797 real 8x8 grayscale scans (pixel values 0..16, 10 classes) ship with scikit-learn, so the
 accuracy tables can be made on real data with no download. The split is stratified and seeded:
 1,437 training and 360 test images. Test image ids are `digits_test_0001` ... in split order.
+The `all` set (config `dataset.split: all`, for throughput runs: it includes the training
+images) has ids `digits_0001` ... `digits_1797` in load_digits' row order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,8 @@ SPLIT_SEED = 0
 PIXEL_MAX = 16.0  # load_digits' pixel range is 0..16
 IMAGE_SIZE = 8
 ID_PREFIX = "digits_test_"
+ALL_PREFIX = "digits_"
+SPLITS = {"test": TEST_SIZE, "all": NUM_DIGITS}  # split name -> its image count
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,27 @@ class DigitsSplit:
 def test_ids(count: int = TEST_SIZE) -> list[str]:
     """Ids of the first `count` test images; cheap (no data loaded), for Snakemake parse time."""
     return [f"{ID_PREFIX}{i:04d}" for i in range(1, count + 1)]
+
+
+def split_ids(split: str, count: int | None = None) -> list[str]:
+    """Ids of the first `count` images (all when None) of `split` ("test" or "all")."""
+    if split == "test":
+        return test_ids(count or TEST_SIZE)
+    return [f"{ALL_PREFIX}{i:04d}" for i in range(1, (count or NUM_DIGITS) + 1)]
+
+
+def images_by_id() -> dict[str, tuple[np.ndarray, int]]:
+    """{id: ((1, 8, 8) float image, label)} for every id of both splits (1,797 + 360)."""
+    from sklearn.datasets import load_digits
+
+    split = load_split()
+    out = {image: (x, int(y)) for image, x, y in
+           zip(test_ids(len(split.test_y)), split.test_x, split.test_y, strict=True)}
+    data = load_digits()
+    images = normalize(data.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    out.update((image, (x, int(y))) for image, x, y in
+               zip(split_ids("all"), images, data.target, strict=True))
+    return out
 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:
@@ -53,30 +77,3 @@ def load_split(seed: int = SPLIT_SEED) -> DigitsSplit:
                                            random_state=seed, stratify=labels)
     return DigitsSplit(images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
                        np.asarray(test_idx, dtype=np.int64))
-
-
-def write_digits_inputs(manifest: str | Path, outputs: list[str]) -> None:
-    """The `prepare_digits_inputs` rule: each `.../{image}.bin` of `outputs` gets that test
-    image as int8 (1, 8, 8), quantized at the model's input scale exactly as I-ViT's qact_input
-    (`model.fakequant.quantize_input`)."""
-    import json
-
-    import torch
-
-    from ivit_gemmini.errors import UserError
-    from ivit_gemmini.model.fakequant import quantize_input
-    from ivit_gemmini.model.images import write_input
-
-    info = json.loads(Path(manifest).read_text(encoding="utf-8"))
-    arch = info["arch"]
-    if (arch["in_chans"], arch["image_size"]) != (1, IMAGE_SIZE):
-        raise UserError(f"the checkpoint takes {arch['in_chans']}x{arch['image_size']}px images, "
-                        "digits are 1x8x8: use 'checkpoint: digits' with 'dataset.source: digits'")
-    split = load_split()
-    by_id = dict(zip(test_ids(len(split.test_y)), split.test_x, strict=True))
-    for out in outputs:
-        image = Path(out).stem
-        if image not in by_id:
-            raise UserError(f"{image} is not a digits test image id (digits_test_0001..0360)")
-        q = quantize_input(torch.from_numpy(by_id[image]), info["input_scale"])
-        write_input(out, np.asarray(q, dtype=np.int8).reshape(1, IMAGE_SIZE, IMAGE_SIZE))

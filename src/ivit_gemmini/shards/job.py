@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import sys
 import time
 import traceback
@@ -110,6 +111,14 @@ def progress(items: Sequence[str], label: str) -> Iterable[str]:
                 dynamic_ncols=False, ncols=100)
 
 
+def process_cpu_seconds() -> tuple[float, float]:
+    """(this process, its waited-for children): user + system CPU seconds since the process
+    started, so a job's figure includes Python start-up, imports and model loading."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def run_shard(
     *,
     stage: str,
@@ -163,6 +172,12 @@ def run_shard(
     wall = time.monotonic() - start
     print(f"{stage} {shard}: {computed} computed, {reused} reused, {failed} failed "
           f"in {wall:.2f} s", file=sys.stderr)
-    data = {"stage": stage, "shard": shard, "images": entries}
+    own_cpu, children_cpu = process_cpu_seconds()
+    # Measured by the job itself (getrusage): Snakemake's benchmark files sample the process
+    # every 30 s after the first 15 s, so they miss the end of longer jobs.
+    resources = {"computed": computed, "reused": reused, "failed": failed,
+                 "loop_wall_s": round(wall, 3), "cpu_s": round(own_cpu, 3),
+                 "children_cpu_s": round(children_cpu, 3)}
+    data = {"stage": stage, "shard": shard, "images": entries, "resources": resources}
     atomic_write_text(summary, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return data

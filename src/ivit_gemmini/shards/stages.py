@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,20 +29,50 @@ def input_path(image: str) -> str:
 
 
 @contextmanager
-def temporary_elf(image: str, library: str | Path, manifest: str | Path, *, memory_mb: int,
-                  stack_kb: int, inputs: str | Path = INPUTS) -> Iterator[Path]:
-    """The image's firmware ELF, linked in a temporary folder that is deleted afterwards: one
-    libmodel.a per configuration is the only copy of the parameters on disk. The simulator
-    shard jobs and the core-cycle profile link their ELFs here (`inputs`: the folder of the
-    quantized images, another results tree's for the benchmarks)."""
+def shard_firmware(library: str | Path, manifest: str | Path, *, memory_mb: int, stack_kb: int,
+                   inputs: str | Path = INPUTS) -> Iterator[Callable[[str], Path]]:
+    """`firmware(image)` -> that image's ELF, for the images of one shard job: linked once (for
+    the first image), then each next image's input bytes are written into the same ELF
+    (`firmware.input_slot`), which saves three GCC runs per image. The ELF lives in a temporary
+    folder, renamed after the image it holds so that messages name it."""
     from ivit_gemmini.firmware.elf import build_firmware_elf_from_manifest
+    from ivit_gemmini.firmware.input_slot import InputSlot, find_input_slot, write_input
 
     with tempfile.TemporaryDirectory(prefix="ivit-elf-") as tmp:
-        elf = Path(tmp) / f"{image}.elf"
-        build_firmware_elf_from_manifest(Path(library), Path(inputs) / f"{image}.bin",
-                                         Path(manifest), elf, memory_mb=memory_mb,
-                                         stack_kb=stack_kb)
-        yield elf
+        current: Path | None = None
+        slot: InputSlot | None = None
+
+        def firmware(image: str) -> Path:
+            nonlocal current, slot
+            source, elf = Path(inputs) / f"{image}.bin", Path(tmp) / f"{image}.elf"
+            if current is None or slot is None:
+                build_firmware_elf_from_manifest(Path(library), source, Path(manifest), elf,
+                                                 memory_mb=memory_mb, stack_kb=stack_kb)
+                current, slot = elf, find_input_slot(elf)
+                return elf
+            write_input(current, slot, source)
+            current = current.rename(elf)
+            return elf
+
+        yield firmware
+
+
+@contextmanager
+def temporary_elf(image: str, library: str | Path, manifest: str | Path, *, memory_mb: int,
+                  stack_kb: int, inputs: str | Path = INPUTS) -> Iterator[Path]:
+    """One image's firmware ELF in a temporary folder, deleted afterwards: one libmodel.a per
+    configuration is the only copy of the parameters on disk (`inputs`: the folder of the
+    quantized images, another results tree's for the benchmarks)."""
+    with shard_firmware(library, manifest, memory_mb=memory_mb, stack_kb=stack_kb,
+                        inputs=inputs) as firmware:
+        yield firmware(image)
+
+
+def _simulator_files(backend: str, config: str, image: str) -> dict[str, str]:
+    """Where a simulator backend keeps an image's logits, stats and log."""
+    return {"logits": f"results/logits/{backend}/{config}/{image}.npy",
+            "stats": f"results/stats/{backend}/{config}/{image}.json",
+            "log": f"results/logs/{backend}/{config}/{image}.log"}
 
 
 def _upstream(summaries: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -83,9 +113,9 @@ def quantize_shard(shard: str, sources: Mapping[str, str], manifest: str, summar
         out = input_path(image)
         if sources[image] == DIGITS_SOURCE:
             if not digits:
-                digits.update(_digits_test_images(arch))
+                digits.update(_digits_images(arch))
             if image not in digits:
-                raise UserError(f"{image} is not a digits test image id")
+                raise UserError(f"{image} is not a digits image id")
             size = int(arch["image_size"])
             write_input(out, quantize_array(digits[image], scale).reshape(1, size, size))
         else:
@@ -99,14 +129,13 @@ def quantize_shard(shard: str, sources: Mapping[str, str], manifest: str, summar
               failure_log=lambda image: job_log)
 
 
-def _digits_test_images(arch: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    from ivit_gemmini.paper.digits import IMAGE_SIZE, load_split, test_ids
+def _digits_images(arch: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    from ivit_gemmini.paper.digits import IMAGE_SIZE, images_by_id
 
     if (int(arch["in_chans"]), int(arch["image_size"])) != (1, IMAGE_SIZE):
         raise UserError(f"the checkpoint takes {arch['in_chans']}x{arch['image_size']}px images, "
                         "digits are 1x8x8: use 'checkpoint: digits' with 'dataset.source: digits'")
-    split = load_split()
-    return dict(zip(test_ids(len(split.test_y)), split.test_x, strict=True))
+    return {image: x for image, (x, _) in images_by_id().items()}
 
 
 def host_shard(backend: str, shard: str, images: Sequence[str], inputs: Sequence[str],
@@ -165,68 +194,59 @@ def spike_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence
                 library: str, extension: str, manifest: str, summary: str, *, code: str,
                 job_log: str, timeout_s: float, memory_mb: int, stack_kb: int,
                 backend: str = "spike") -> None:
-    """spike on a shard: per image, link its ELF in a temporary folder (`temporary_elf`), run
-    it, keep its log, stats and logits under results/{logs,stats,logits}/<backend>/<config>/.
-    `backend` "spike-rtl": the same with the extension whose mesh is our RTL."""
+    """spike on a shard: per image, its ELF (`shard_firmware`), run on Spike; its log, stats and
+    logits under results/{logs,stats,logits}/<backend>/<config>/. `backend` "spike-rtl": the
+    same with the extension whose mesh is our RTL."""
     from ivit_gemmini.simulate.spike_stage import run_spike_image
 
     num_classes = int(_arch(manifest)["num_classes"])
-    base = {k: f"results/{k}/{backend}/{config}" for k in ("logits", "stats", "logs")}
+    with shard_firmware(library, manifest, memory_mb=memory_mb, stack_kb=stack_kb) as firmware:
 
-    def spike_log(image: str) -> str:
-        return f"{base['logs']}/{image}.log"
-
-    def compute(image: str) -> dict[str, str]:
-        files = {"logits": f"{base['logits']}/{image}.npy",
-                 "stats": f"{base['stats']}/{image}.json", "log": spike_log(image)}
-        with temporary_elf(image, library, manifest, memory_mb=memory_mb,
-                           stack_kb=stack_kb) as elf:
-            block = run_spike_image(elf, Path(extension), timeout_s=float(timeout_s),
-                                    log_path=Path(files["log"]),
+        def compute(image: str) -> dict[str, str]:
+            files = _simulator_files(backend, config, image)
+            block = run_spike_image(firmware(image), Path(extension),
+                                    timeout_s=float(timeout_s), log_path=Path(files["log"]),
                                     logits_path=Path(files["logits"]),
                                     stats_path=Path(files["stats"]), num_classes=num_classes,
                                     memory_mb=int(memory_mb))
-        print(f"{backend} {image}: top-5 {block.top}, {block.counters['total'].instret} "
-              "instructions", file=sys.stderr)
-        return files
+            print(f"{backend} {image}: top-5 {block.top}, {block.counters['total'].instret} "
+                  "instructions", file=sys.stderr)
+            return files
 
-    run_shard(stage=backend, shard=shard, images=images, summary=summary,
-              key=job_key(backend, code, [library, extension, manifest], [memory_mb, stack_kb]),
-              input_key=_input_key,
-              compute=compute, failure_log=spike_log, prior_inputs=_upstream(inputs))
+        run_shard(stage=backend, shard=shard, images=images, summary=summary,
+                  key=job_key(backend, code, [library, extension, manifest],
+                              [memory_mb, stack_kb]),
+                  input_key=_input_key, compute=compute,
+                  failure_log=lambda image: _simulator_files(backend, config, image)["log"],
+                  prior_inputs=_upstream(inputs))
 
 
 def verilator_shard(config: str, shard: str, images: Sequence[str], inputs: Sequence[str],
                     library: str, manifest: str, summary: str, *, code: str, job_log: str,
                     simulator: str | None, dramsim_ini_dir: str | None, max_cycles: int,
                     timeout_s: float, memory_mb: int, stack_kb: int) -> None:
-    """verilator on a shard, as `spike_shard` (a temporary ELF per image)."""
+    """verilator on a shard, as `spike_shard`."""
     from ivit_gemmini.simulate.verilator_stage import check_verilator_config, run_verilator_image
 
     sim = check_verilator_config({"simulator": simulator, "dramsim_ini_dir": dramsim_ini_dir},
                                  ["verilator"])
     assert sim is not None
     num_classes = int(_arch(manifest)["num_classes"])
-    base = {k: f"results/{k}/verilator/{config}" for k in ("logits", "stats", "logs")}
+    with shard_firmware(library, manifest, memory_mb=memory_mb, stack_kb=stack_kb) as firmware:
 
-    def sim_log(image: str) -> str:
-        return f"{base['logs']}/{image}.log"
-
-    def compute(image: str) -> dict[str, str]:
-        files = {"logits": f"{base['logits']}/{image}.npy",
-                 "stats": f"{base['stats']}/{image}.json", "log": sim_log(image)}
-        with temporary_elf(image, library, manifest, memory_mb=memory_mb,
-                           stack_kb=stack_kb) as elf:
+        def compute(image: str) -> dict[str, str]:
+            files = _simulator_files("verilator", config, image)
             run_verilator_image(
-                elf, simulator=sim,
+                firmware(image), simulator=sim,
                 dramsim_ini_dir=Path(dramsim_ini_dir) if dramsim_ini_dir else None,
                 max_cycles=int(max_cycles), timeout_s=float(timeout_s),
                 log_path=Path(files["log"]), logits_path=Path(files["logits"]),
                 stats_path=Path(files["stats"]), num_classes=num_classes)
-        return files
+            return files
 
-    run_shard(stage="verilator", shard=shard, images=images, summary=summary,
-              key=job_key("verilator", code, [library, manifest, str(sim)],
-                          [memory_mb, stack_kb]),
-              input_key=_input_key, compute=compute, failure_log=sim_log,
-              prior_inputs=_upstream(inputs))
+        run_shard(stage="verilator", shard=shard, images=images, summary=summary,
+                  key=job_key("verilator", code, [library, manifest, str(sim)],
+                              [memory_mb, stack_kb]),
+                  input_key=_input_key, compute=compute,
+                  failure_log=lambda image: _simulator_files("verilator", config, image)["log"],
+                  prior_inputs=_upstream(inputs))

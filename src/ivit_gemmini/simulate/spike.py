@@ -201,6 +201,7 @@ class SpikeRun:
     cycles: int | None = None
     instret: int | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    cpu_s: float | None = None  # Spike's own CPU seconds (getrusage), where measured
 
 
 def spike_command(elf: Path, extension: Path | None, isa: str = "rv64gc",

@@ -8,8 +8,10 @@ logits file behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +39,12 @@ def write_run_log(path: Path, stdout: str, stderr: str, header: str) -> None:
     atomic_write_text(path, f"# {header}\n{stdout}\n# --- spike stderr ---\n{stderr}")
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (Spike's, measured by the kernel)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_spike_logged(elf: Path, extension: Path | None, timeout_s: float,
                      log_path: Path, memory_mb: int = DEFAULT_MEMORY_MB,
                      ) -> tuple[spike.SpikeRun, dict[str, Any]]:
@@ -50,7 +58,7 @@ def run_spike_logged(elf: Path, extension: Path | None, timeout_s: float,
     with tempfile.TemporaryDirectory(prefix="ivit-spike-") as tmp:
         stats_path = Path(tmp) / "gemmini_stats.json"
         env = dict(os.environ, GEMMINI_STATS=str(stats_path))
-        start = time.monotonic()
+        start, children_before = time.monotonic(), _children_cpu()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                                   env=env, check=False)
@@ -61,7 +69,7 @@ def run_spike_logged(elf: Path, extension: Path | None, timeout_s: float,
                 f"spike timed out after {timeout_s:g} s on {Path(elf).name} (log: {log_path}): "
                 "raise config spike.timeout_s or look for an endless loop"
             ) from None
-        wall = time.monotonic() - start
+        wall, cpu = time.monotonic() - start, _children_cpu() - children_before
         write_run_log(log_path, proc.stdout, proc.stderr,
                       f"exit {proc.returncode} after {wall:.3f} s: {' '.join(cmd)}")
         stats: dict[str, Any] = {}
@@ -69,6 +77,7 @@ def run_spike_logged(elf: Path, extension: Path | None, timeout_s: float,
             stats = json.loads(stats_path.read_text(encoding="utf-8"))
     try:
         run = spike.check_run(Path(elf), proc.stdout, proc.stderr, proc.returncode, wall, stats)
+        run = dataclasses.replace(run, cpu_s=round(cpu, 3))
     except UserError as err:
         raise UserError(f"{err} (log: {log_path})") from None
     return run, stats
@@ -93,6 +102,7 @@ def run_spike_image(
     stats = {
         "elf": str(elf),
         "wall_s": run.wall_s,
+        "cpu_s": run.cpu_s,
         "kernels": block.counters_json(),
         "steps": block.steps_json(),
         "gemmini": gemmini_stats,

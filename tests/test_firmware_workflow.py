@@ -1,7 +1,8 @@
 """The firmware and Spike rules inside Snakemake, on the stand-in model archive (a TEST DOUBLE
 of the compile stage's model.tar): logits equal numpy's, a second image only runs that image
 (the library is not rebuilt, the first image is reused), no ELF is left on disk, and a timeout
-is a failure record (Spike log kept, no logits) instead of a failed job."""
+is a failure record (Spike log kept, no logits) instead of a failed job; a shard with a corrupt
+image and a simulation timeout writes the tables for the rest and ends non-zero listing both."""
 
 from __future__ import annotations
 
@@ -105,3 +106,53 @@ def test_timeout_is_recorded_keeps_log_and_writes_no_logits(tmp_path: Path) -> N
     assert not (work / f"results/logits/spike/{CFG}/stuck.npy").exists()
     assert "TIMEOUT" in (work / entry["log"]).read_text()
     assert os.path.getsize(work / f"logs/run_spike/{CFG}/0of1.log") > 0
+
+
+def test_corrupt_image_and_timeout_in_one_shard_leave_tables_for_the_rest(tmp_path: Path) -> None:
+    from PIL import Image
+    from skimage import data
+
+    work = _workdir(tmp_path, [], timeout_s=2, archive_defines="#define STANDIN_HANG_ON_FLAT 1\n")
+    manifest = json.loads((work / "results/model/manifest.json").read_text())
+    (work / "results/model/manifest.json").write_text(json.dumps({**manifest,
+                                                                  "input_scale": 0.02,
+                                                                  "logit_scale": 1.0}))
+    photos = work / "photos"
+    photos.mkdir()
+    Image.fromarray(data.chelsea()).save(photos / "cat.png")
+    Image.fromarray(data.astronaut()).save(photos / "astronaut.png")
+    Image.new("RGB", (16, 16), (90, 120, 200)).save(photos / "flat.png")  # hangs the stand-in
+    (photos / "corrupt.jpg").write_bytes(b"not a jpeg at all")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    config.update(images=str(photos), backends=["spike"])
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+           str(work), "--configfile", str(work / "config.yaml"), "--cores", "2",
+           "--allowed-rules", *RULES, "quantize_images", "tabulate_predictions",
+           "compute_agreement", "collect_failures", "check_failures",
+           "--", "results/tables/complete.txt"]
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900)
+
+    assert run.returncode != 0
+    assert "error: 2 image(s) failed" in run.stderr, run.stderr[-3000:]
+    assert "results/tables/failures.md" in run.stderr
+    tables = work / "results/tables"
+    failures = {r["image"]: r for r in _csv(tables / "failures.csv")}
+    assert sorted(failures) == ["corrupt", "flat"]
+    assert failures["corrupt"]["stage"] == "quantize"
+    assert "not an image file" in failures["corrupt"]["reason"]
+    assert failures["flat"]["stage"] == "spike"
+    assert failures["flat"]["reason"].startswith("spike timed out after 2 s on flat.elf")
+    assert "TIMEOUT" in (work / failures["flat"]["log"]).read_text()
+    predictions = _csv(tables / "predictions.csv")
+    assert sorted({r["image"] for r in predictions}) == ["astronaut", "cat"]
+    for image in ("astronaut", "cat"):  # exact logits of the images that ran
+        inp = np.fromfile(work / f"results/inputs/{image}.bin", dtype=np.int8)
+        logits = np.load(work / f"results/logits/spike/{CFG}/{image}.npy")
+        assert logits.tolist() == standin_golden(inp).tolist()
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    return list(csv.DictReader(path.read_text().splitlines()))

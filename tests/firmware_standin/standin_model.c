@@ -7,7 +7,9 @@
  *   bias[c]   = the int32 little-endian blob standin_bias.bin (linked with .incbin)
  *
  * Failure modes for the tests: -DSTANDIN_TRAP=1 executes an illegal instruction,
- * -DSTANDIN_HANG=1 never returns, -DSTANDIN_FAIL=1 returns a non-zero status.
+ * -DSTANDIN_HANG=1 never returns, -DSTANDIN_FAIL=1 returns a non-zero status,
+ * -DSTANDIN_HANG_ON_FLAT=1 never returns for an input whose first channel is one value (a
+ * one-colour picture), so one image of a shard can time out while the others succeed.
  */
 #include <stdint.h>
 
@@ -27,6 +29,14 @@ int ivit_model_run(const int8_t *input, int64_t *logits)
 #endif
 #if defined(STANDIN_HANG) && STANDIN_HANG
     for (volatile int spin = 0;; spin++) {
+    }
+#endif
+#if defined(STANDIN_HANG_ON_FLAT) && STANDIN_HANG_ON_FLAT
+    int flat = 1;
+    for (int i = 1; i < STANDIN_INPUT_BYTES / 3; i++)
+        flat &= input[i] == input[0];
+    while (flat) {
+        __asm__ volatile("");
     }
 #endif
 #if defined(STANDIN_FAIL) && STANDIN_FAIL

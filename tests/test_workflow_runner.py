@@ -115,7 +115,9 @@ def test_stale_lock_of_a_killed_run_is_cleared_and_a_live_run_is_named(tmp_path,
     locks = work / ".snakemake" / "locks"
     cmd = [sys.executable, "-m", "snakemake", "results/model/params.npz", "--snakefile",
            str(REPO / "Snakefile"), "--cores", "1", "--configfile", "config.yaml"]
-    live = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL,
+    # The live run as the runner and ivit-infer start Snakemake (ivit_gemmini.snakemake_main).
+    live = subprocess.Popen([sys.executable, "-m", "ivit_gemmini.snakemake_main", *cmd[3:]],
+                            cwd=work, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_for(lambda: locks.is_dir() and any(locks.iterdir()))
@@ -155,3 +157,18 @@ def test_failed_jobs_are_summarised_last_one_line_each(tmp_path, toy_checkpoint)
     assert tail[0] == "1 job(s) failed:"
     assert tail[1].startswith("  check_failures") and "results/tables/failures.md" in tail[1]
     assert f"not an image file: {bad}" in (work / "results/tables/failures.md").read_text()
+
+
+def test_snakemake_main_exits_without_waiting_for_timers(tmp_path):
+    """Snakemake's scheduler leaves threading.Timer threads behind; started through
+    ivit_gemmini.snakemake_main the process ends when Snakemake returns. This Snakefile starts a
+    10-minute timer itself: plain `python -m snakemake` would wait for it."""
+    (tmp_path / "Snakefile").write_text(
+        "import threading\n"
+        "threading.Timer(600, lambda: None).start()\n"
+        "rule all:\n    output: 'done.txt'\n    shell: 'echo ok > {output}'\n")
+    proc = subprocess.run([sys.executable, "-m", "ivit_gemmini.snakemake_main", "--cores", "1",
+                           "--directory", str(tmp_path), "-s", str(tmp_path / "Snakefile")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "done.txt").read_text() == "ok\n"

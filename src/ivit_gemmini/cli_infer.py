@@ -22,6 +22,7 @@ import yaml
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.paths import REPO_ROOT, require_repo_dir
+from ivit_gemmini.snakemake_main import MODULE as SNAKEMAKE_MODULE
 
 SIMULATORS = ("spike", "verilator")
 DEFAULT_OUTPUT = Path("ivit-infer-out")
@@ -152,7 +153,7 @@ def check_args(args: argparse.Namespace) -> None:
 def snakemake_command(config: Path, out_dir: Path, targets: str | list[str],
                       cores: int) -> list[str]:
     return [
-        sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"),
+        sys.executable, "-m", SNAKEMAKE_MODULE, "-s", str(REPO_ROOT / "Snakefile"),
         "--directory", str(out_dir), "--cores", str(cores), "--configfile", str(config), "--",
         *([targets] if isinstance(targets, str) else targets),
     ]

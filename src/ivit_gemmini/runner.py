@@ -26,6 +26,7 @@ import yaml
 
 from ivit_gemmini.errors import UserError
 from ivit_gemmini.io import atomic_write_text
+from ivit_gemmini.snakemake_main import MODULE as SNAKEMAKE_MODULE
 
 QUIET = ["--quiet", "rules", "host"]
 # Config keys that hold paths, with the values that are not paths.
@@ -111,7 +112,7 @@ def _snakemake_processes() -> Iterator[tuple[int, Path]]:
         except OSError:
             continue
         is_main = any(Path(a).name == "snakemake" for a in argv[:2]) or (
-            "-m" in argv[:3] and "snakemake" in argv[:4])
+            "-m" in argv[:3] and bool({"snakemake", SNAKEMAKE_MODULE} & set(argv[:4])))
         if not is_main or "--unlock" in argv:
             continue
         directory = _option(argv, "--directory", "-d")
@@ -154,7 +155,7 @@ def failed_jobs(workdir: Path, since: float) -> list[str]:
 
 def run(argv: Sequence[str], snakemake: Sequence[str] | None = None) -> int:
     args = list(argv)
-    cmd = list(snakemake or [sys.executable, "-m", "snakemake"])
+    cmd = list(snakemake or [sys.executable, "-m", SNAKEMAKE_MODULE])
     configs = _option(args, "--configfile", "--configfiles")
     directory = _option(args, "--directory", "-d")
     workdir = Path(directory[0]) if directory else Path.cwd()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 
 
@@ -37,6 +39,19 @@ def test_dry_run_of_the_demo(repo, tmp_path):
                         ("tabulate_predictions", 1)]:
         assert any(line.split() == [rule, str(count)] for line in out.splitlines()), rule
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("checkpoint", ["demo", "demo-small"])
+def test_dry_run_of_the_paper_target_on_a_demo_checkpoint(repo, tmp_path, checkpoint):
+    """`snakemake paper` after `make demo` (README): every benchmark file the performance table
+    declares is one a rule writes (Snakemake refuses the DAG otherwise)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"checkpoint: {checkpoint}\n")
+    proc = _run(repo, sys.executable, "-m", "snakemake", "--dry-run", "--cores", "2",
+                "--directory", str(tmp_path), "--configfile", str(repo / "config/config.yaml"),
+                str(config), "--", "paper")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert any(line.split() == ["tabulate_performance", "1"] for line in proc.stdout.splitlines())
 
 
 def test_ruff_on_shims_and_stage_code(repo):

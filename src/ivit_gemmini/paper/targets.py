@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ivit_gemmini.model.architecture import DEMO_CHECKPOINTS
+
 DIGITS_DIR = "results/paper/digits"
 
 
@@ -39,11 +41,12 @@ def stage_benchmarks(config: Mapping[str, Any], shards: Sequence[str], build_con
     b = "results/benchmarks"
     backends = list(config["backends"])
     out = [f"{b}/export_params/export_params.tsv"]
-    if config["checkpoint"] == "demo":
-        out.append(f"{b}/make_demo_checkpoint/make_demo_checkpoint.tsv")
+    demo = config["checkpoint"] in DEMO_CHECKPOINTS
+    if demo:  # as rule make_demo_checkpoint names it: demo-small -> demo_small.tsv
+        out.append(f"{b}/make_demo_checkpoint/{config['checkpoint'].replace('-', '_')}.tsv")
     if is_digits_checkpoint(config):
         out.append(f"{b}/train_digits_qat/train_digits_qat.tsv")
-    if config["checkpoint"] == "demo" or (config["images"] == "demo" and not has_dataset(config)):
+    if demo or (config["images"] == "demo" and not has_dataset(config)):
         out.append(f"{b}/export_demo_images/export_demo_images.tsv")
     out += [f"{b}/quantize_images/{s}.tsv" for s in shards]
     for backend in backends:

@@ -26,8 +26,11 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from ivit_gemmini.evaluate.class_names import imagenet_synsets
+
 REPO = Path(__file__).resolve().parents[1]
-SYNSETS = [f"n0{1440764 + i:07d}" for i in range(10)]
+# Ten real ImageNet synsets (classes 0, 100, ..., 900): labels are checked at start-up.
+SYNSETS = imagenet_synsets()[::100]
 
 
 def make_folder(root: Path, count: int) -> Path:

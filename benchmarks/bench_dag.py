@@ -5,9 +5,9 @@
 Makes an ImageNet-layout folder of N tiny files (hard links to one small JPEG, spread over 10
 synset folders), configures `dataset: {source: folder}` with the demo checkpoint and all four
 backends, and times `snakemake --dry-run` of `paper` (wall seconds and the peak resident memory
-of the Snakemake process: measured with getrusage). Then it changes `dataset.num_samples` and
-reports how many shard jobs a dry run would rerun (none may rerun images already computed;
-this part needs no run: it only counts what the DAG plans on an empty results folder).
+of the Snakemake process: measured with getrusage). That changing `num_samples` or `seed`
+computes only images not computed before is a workflow test
+(tests/test_dataset_workflow.py), not a timing.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shard-size", type=int, default=64)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="bench-dag-"))
+    with tempfile.TemporaryDirectory(prefix="bench-dag-") as tmp:
+        return measure(Path(tmp), args)
+
+
+def measure(root: Path, args: argparse.Namespace) -> int:
     val = make_folder(root, args.images)
     work = root / "work"
     work.mkdir()

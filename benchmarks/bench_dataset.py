@@ -60,8 +60,9 @@ def job_cpu_seconds(work: Path, stage: str) -> float:
 
 
 def build_targets(config: dict) -> list[str]:
-    cfg = config["gemmini"]
-    name = f"dim{cfg['dim']}_sp{cfg['bank_num']}x{cfg['bank_rows']}_acc{cfg['acc_rows']}"
+    from ivit_gemmini.sweep.configs import build_name
+
+    name = build_name(config["gemmini"])
     return ["results/model/manifest.json", "results/build/tvm-cpu/model.so",
             f"results/build/{name}/libmodel.a", f"results/build/{name}/libgemmini.so"]
 

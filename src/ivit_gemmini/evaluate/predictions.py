@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +101,6 @@ def tabulate_predictions(logit_paths: Sequence[str | Path], manifest: str | Path
                          sources: Mapping[str, str] | None = None) -> None:
     """The `tabulate_predictions` stage: logit files -> predictions.csv + predictions.md
     (class count and logit scale from the params manifest)."""
-    import json
-
     from ivit_gemmini.evaluate.class_names import resolve_class_names
     from ivit_gemmini.evaluate.logits import load_logit_set
 

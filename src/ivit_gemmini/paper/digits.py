@@ -9,6 +9,7 @@ images) has ids `digits_0001` ... `digits_1797` in load_digits' row order.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,17 +48,13 @@ def split_ids(split: str, count: int | None = None) -> list[str]:
 
 
 def images_by_id() -> dict[str, tuple[np.ndarray, int]]:
-    """{id: ((1, 8, 8) float image, label)} for every id of both splits (1,797 + 360)."""
-    from sklearn.datasets import load_digits
-
+    """{id: ((1, 8, 8) float image, label)} for every id of both splits (1,797 + 360): test
+    image k is row `test_index[k]` of load_digits, so one load serves both."""
     split = load_split()
-    out = {image: (x, int(y)) for image, x, y in
-           zip(test_ids(len(split.test_y)), split.test_x, split.test_y, strict=True)}
-    data = load_digits()
-    images = normalize(data.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
-    out.update((image, (x, int(y))) for image, x, y in
-               zip(split_ids("all"), images, data.target, strict=True))
-    return out
+    images, labels = _load_all()
+    rows = dict(zip(split_ids("all"), range(NUM_DIGITS), strict=True))
+    rows.update(zip(test_ids(len(split.test_index)), split.test_index.tolist(), strict=True))
+    return {image: (images[row], int(labels[row])) for image, row in rows.items()}
 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:
@@ -65,14 +62,23 @@ def normalize(pixels: np.ndarray) -> np.ndarray:
     return (np.asarray(pixels, dtype=np.float32) / (PIXEL_MAX / 2) - 1.0).astype(np.float32)
 
 
-def load_split(seed: int = SPLIT_SEED) -> DigitsSplit:
-    """The stratified, seeded 1,437 / 360 split of load_digits."""
+@functools.cache
+def _load_all() -> tuple[np.ndarray, np.ndarray]:
+    """load_digits' images (normalized, (N, 1, 8, 8)) and labels, in its row order."""
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     data = load_digits()
     images = normalize(data.images).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
     labels = data.target.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False  # cached: shared by every caller
+    return images, labels
+
+
+def load_split(seed: int = SPLIT_SEED) -> DigitsSplit:
+    """The stratified, seeded 1,437 / 360 split of load_digits."""
+    from sklearn.model_selection import train_test_split
+
+    images, labels = _load_all()
     train_idx, test_idx = train_test_split(np.arange(len(labels)), test_size=TEST_SIZE,
                                            random_state=seed, stratify=labels)
     return DigitsSplit(images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
